@@ -1,0 +1,216 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+  account_id = data.aws_caller_identity.current.account_id
+
+  manifest     = jsondecode(file(var.manifest_path))
+  manifest_dir = dirname(var.manifest_path)
+
+  scenario_table_name = split("/", var.scenario_table_arn)[1]
+
+  bedrock_model_arn = startswith(var.bedrock.model_id, "arn:") ? var.bedrock.model_id : "arn:${local.partition}:bedrock:${local.region}::foundation-model/${var.bedrock.model_id}"
+  connect_instance  = "arn:${local.partition}:connect:${local.region}:${local.account_id}:instance/${var.connect.instance_id}"
+
+  common_environment = {
+    LOG_LEVEL = var.log_level
+  }
+
+  salesforce_environment = {
+    SALESFORCE_SECRET_ARN     = var.salesforce_secret_arn
+    SECRETS_CACHE_TTL_SECONDS = tostring(var.secrets_cache_ttl_seconds)
+  }
+
+  salesforce_policy = {
+    salesforce_secret = {
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [var.salesforce_secret_arn]
+    }
+  }
+
+  # Everything a function needs beyond its code: defaults, environment (Terraform variable ->
+  # Lambda environment variable -> the handlers' settings object) and least-privilege grants.
+  function_defaults = {
+    LexFulfillmentHandler = {
+      description                       = "Lex V2 code hook: answers each turn with Bedrock, reads Salesforce"
+      memory_size                       = 512
+      timeout                           = 30
+      provisioned_concurrent_executions = 1
+      environment = merge(local.salesforce_environment, {
+        SCENARIO_TABLE_NAME        = local.scenario_table_name
+        BEDROCK_MODEL_ID           = var.bedrock.model_id
+        BEDROCK_MAX_TOKENS         = tostring(var.bedrock.turn.max_tokens)
+        BEDROCK_TEMPERATURE        = tostring(var.bedrock.turn.temperature)
+        CONVERSATION_HISTORY_TURNS = tostring(var.conversation_history_turns)
+      })
+      policy_statements = merge(local.salesforce_policy, {
+        scenario_table = {
+          actions   = ["dynamodb:GetItem"]
+          resources = [var.scenario_table_arn]
+        }
+        bedrock_model = {
+          actions   = ["bedrock:InvokeModel"]
+          resources = [local.bedrock_model_arn]
+        }
+      })
+    }
+    GenerateDynamicScenarioHandler = {
+      description                       = "Step Functions task: writes the per-call dynamic scenario and greeting"
+      memory_size                       = 512
+      timeout                           = 60
+      provisioned_concurrent_executions = 0
+      environment = {
+        SCENARIO_TABLE_NAME = local.scenario_table_name
+        BEDROCK_MODEL_ID    = var.bedrock.model_id
+        BEDROCK_MAX_TOKENS  = tostring(var.bedrock.scenario.max_tokens)
+        BEDROCK_TEMPERATURE = tostring(var.bedrock.scenario.temperature)
+      }
+      policy_statements = {
+        scenario_table = {
+          actions   = ["dynamodb:PutItem"]
+          resources = [var.scenario_table_arn]
+        }
+        bedrock_model = {
+          actions   = ["bedrock:InvokeModel"]
+          resources = [local.bedrock_model_arn]
+        }
+      }
+    }
+    CreateLeadHandler = {
+      description                       = "Step Functions task: creates the Salesforce Lead"
+      memory_size                       = 256
+      timeout                           = 30
+      provisioned_concurrent_executions = 0
+      environment                       = local.salesforce_environment
+      policy_statements                 = local.salesforce_policy
+    }
+    InvokeOutboundCallHandler = {
+      description                       = "Step Functions task: starts the outbound Amazon Connect call"
+      memory_size                       = 256
+      timeout                           = 30
+      provisioned_concurrent_executions = 0
+      environment = { for k, v in {
+        CONNECT_INSTANCE_ID         = var.connect.instance_id
+        CONNECT_CONTACT_FLOW_ID     = var.connect.contact_flow_id
+        CONNECT_QUEUE_ID            = var.connect.queue_id
+        CONNECT_SOURCE_PHONE_NUMBER = var.connect.source_phone_number
+      } : k => v if v != null }
+      policy_statements = {
+        connect_outbound = {
+          actions   = ["connect:StartOutboundVoiceContact"]
+          resources = ["${local.connect_instance}/contact/*"]
+        }
+      }
+    }
+    UpdateLeadHandler = {
+      description                       = "Step Functions task: records the call outcome on the Salesforce Lead"
+      memory_size                       = 256
+      timeout                           = 30
+      provisioned_concurrent_executions = 0
+      environment                       = local.salesforce_environment
+      policy_statements                 = local.salesforce_policy
+    }
+  }
+
+  functions = {
+    for name, d in local.function_defaults : name => {
+      function_name                     = "${var.name_prefix}${name}${var.name_suffix}"
+      description                       = d.description
+      memory_size                       = coalesce(try(var.functions[name].memory_size, null), d.memory_size)
+      timeout                           = coalesce(try(var.functions[name].timeout, null), d.timeout)
+      provisioned_concurrent_executions = coalesce(try(var.functions[name].provisioned_concurrent_executions, null), d.provisioned_concurrent_executions)
+      snap_start                        = coalesce(try(var.functions[name].snap_start, null), false)
+      reserved_concurrent_executions    = coalesce(try(var.functions[name].reserved_concurrent_executions, null), -1)
+      alias_function_version            = try(var.functions[name].alias_function_version, null)
+      environment                       = merge(local.common_environment, d.environment)
+      policy_statements                 = d.policy_statements
+    }
+  }
+}
+
+module "lambda_function" {
+  source   = "./modules/lambda_function"
+  for_each = local.functions
+
+  function_name    = each.value.function_name
+  description      = each.value.description
+  filename         = "${local.manifest_dir}/${local.manifest.functions[each.key].zip_path}"
+  source_code_hash = local.manifest.functions[each.key].source_code_hash
+  handler          = local.manifest.functions[each.key].handler
+  runtime          = local.manifest.functions[each.key].runtime
+  architecture     = local.manifest.functions[each.key].architecture
+
+  memory_size                       = each.value.memory_size
+  timeout                           = each.value.timeout
+  environment_variables             = each.value.environment
+  tracing_mode                      = "Active"
+  alias_name                        = "live"
+  alias_function_version            = each.value.alias_function_version
+  provisioned_concurrent_executions = each.value.provisioned_concurrent_executions
+  snap_start                        = each.value.snap_start
+  reserved_concurrent_executions    = each.value.reserved_concurrent_executions
+  policy_statements                 = each.value.policy_statements
+
+  log_retention_in_days = var.log_retention_in_days
+  kms_key_arn           = var.kms_key_arn
+  tags                  = var.tags
+}
+
+module "lex_code_hook" {
+  source = "./modules/lex_code_hook"
+  count  = var.lex == null ? 0 : 1
+
+  bot_id       = var.lex.bot_id
+  bot_alias_id = var.lex.bot_alias_id
+  locale_ids   = var.lex.locale_ids
+  bot_version  = var.lex.bot_version
+
+  lambda_function_name = module.lambda_function["LexFulfillmentHandler"].function_name
+  lambda_alias_name    = module.lambda_function["LexFulfillmentHandler"].alias_name
+  lambda_alias_arn     = module.lambda_function["LexFulfillmentHandler"].alias_arn
+
+  python_executable  = var.lex_code_hook_python
+  script_environment = var.lex_code_hook_environment
+}
+
+module "workflow" {
+  source = "./modules/workflow"
+  count  = var.workflow.enabled ? 1 : 0
+
+  name                = "${var.name_prefix}AtlasEngineWorkflow${var.name_suffix}"
+  definition_template = var.workflow.definition_template
+  function_alias_arns = {
+    create_lead               = module.lambda_function["CreateLeadHandler"].alias_arn
+    generate_dynamic_scenario = module.lambda_function["GenerateDynamicScenarioHandler"].alias_arn
+    invoke_outbound_call      = module.lambda_function["InvokeOutboundCallHandler"].alias_arn
+    update_lead               = module.lambda_function["UpdateLeadHandler"].alias_arn
+  }
+  failed_leads_table_arn = var.scenario_table_arn
+  log_level              = var.workflow.log_level
+  log_retention_in_days  = var.log_retention_in_days
+  kms_key_arn            = var.kms_key_arn
+  tags                   = var.tags
+}
+
+module "monitoring" {
+  source = "./modules/monitoring"
+
+  name = "${var.name_prefix}AtlasEngine${var.name_suffix}"
+  functions = {
+    for name, f in module.lambda_function : name => {
+      function_name                     = f.function_name
+      alias_name                        = f.alias_name
+      log_group_name                    = f.log_group_name
+      provisioned_concurrent_executions = f.provisioned_concurrent_executions
+    }
+  }
+  lex_function_key  = "LexFulfillmentHandler"
+  state_machine_arn = var.workflow.enabled ? module.workflow[0].state_machine_arn : null
+  bedrock_model_id  = var.bedrock.model_id
+  dashboard_enabled = var.dashboard_enabled
+  alarms            = var.alarms
+  tags              = var.tags
+}

@@ -1,0 +1,69 @@
+output "lambda_function_names" {
+  description = "Function name of each handler, keyed by handler (e.g. LexFulfillmentHandler)."
+  value       = { for k, m in module.lambda_function : k => m.function_name }
+}
+
+output "lambda_function_arns" {
+  description = "Unqualified function ARN of each handler."
+  value       = { for k, m in module.lambda_function : k => m.function_arn }
+}
+
+output "lambda_published_versions" {
+  description = "Latest published version of each handler (what this apply published, or the existing one when nothing changed)."
+  value       = { for k, m in module.lambda_function : k => m.published_version }
+}
+
+output "lambda_alias_arns" {
+  description = "ARN of each handler's `live` alias: the qualified ARN Lex and Step Functions invoke."
+  value       = { for k, m in module.lambda_function : k => m.alias_arn }
+}
+
+output "lambda_alias_versions" {
+  description = "The version each `live` alias points at; differs from lambda_published_versions while a rollback pin is set."
+  value       = { for k, m in module.lambda_function : k => m.alias_function_version }
+}
+
+output "lambda_provisioned_concurrent_executions" {
+  description = "Provisioned concurrency configured on each `live` alias (0 means none)."
+  value       = { for k, m in module.lambda_function : k => m.provisioned_concurrent_executions }
+}
+
+output "lambda_role_arns" {
+  description = "Execution role ARN of each handler."
+  value       = { for k, m in module.lambda_function : k => m.role_arn }
+}
+
+output "lambda_log_group_names" {
+  description = "CloudWatch Logs group of each handler."
+  value       = { for k, m in module.lambda_function : k => m.log_group_name }
+}
+
+output "lex_bot_alias_arn" {
+  description = "ARN of the Lex V2 bot alias whose code hook this module manages, or null when var.lex is null."
+  value       = var.lex == null ? null : module.lex_code_hook[0].bot_alias_arn
+}
+
+output "lex_code_hook_lambda_arn" {
+  description = "The qualified Lambda ARN set as the bot alias's code hook, or null when var.lex is null."
+  value       = var.lex == null ? null : module.lex_code_hook[0].code_hook_lambda_arn
+}
+
+output "state_machine_arn" {
+  description = "ARN of the AtlasEngineWorkflow state machine, or null when the workflow is disabled."
+  value       = var.workflow.enabled ? module.workflow[0].state_machine_arn : null
+}
+
+output "state_machine_name" {
+  description = "Name of the AtlasEngineWorkflow state machine, or null when the workflow is disabled."
+  value       = var.workflow.enabled ? module.workflow[0].state_machine_name : null
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard, or null when it is disabled."
+  value       = module.monitoring.dashboard_name
+}
+
+output "alarm_arns" {
+  description = "ARNs of the CloudWatch alarms, keyed by alarm purpose."
+  value       = module.monitoring.alarm_arns
+}

@@ -1,0 +1,298 @@
+################################################################################
+# Naming and packaging
+################################################################################
+
+variable "name_prefix" {
+  type        = string
+  description = "Prefix for every name this module creates (functions, roles, log groups, state machine, dashboard, alarms), e.g. \"dev-\". Lets two environments share one account."
+  default     = ""
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{0,20}$", var.name_prefix))
+    error_message = "name_prefix may hold only letters, digits, '-' and '_' and be at most 20 characters."
+  }
+}
+
+variable "name_suffix" {
+  type        = string
+  description = "Suffix for every name this module creates, e.g. \"-prod\". Use it instead of, or with, name_prefix."
+  default     = ""
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{0,20}$", var.name_suffix))
+    error_message = "name_suffix may hold only letters, digits, '-' and '_' and be at most 20 characters."
+  }
+}
+
+variable "manifest_path" {
+  type        = string
+  description = "Path to the dist/manifest.json written by `python build.py`. Zip paths inside it are relative to the manifest's own folder."
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags added to every resource that takes tags."
+  default     = {}
+}
+
+################################################################################
+# Functions
+################################################################################
+
+variable "functions" {
+  type = map(object({
+    memory_size                       = optional(number)
+    timeout                           = optional(number)
+    provisioned_concurrent_executions = optional(number)
+    snap_start                        = optional(bool)
+    reserved_concurrent_executions    = optional(number)
+    alias_function_version            = optional(string)
+  }))
+  description = <<-EOT
+    Per-function overrides, keyed by function (LexFulfillmentHandler, GenerateDynamicScenarioHandler,
+    CreateLeadHandler, InvokeOutboundCallHandler, UpdateLeadHandler). Unset fields keep the module's defaults:
+    memory 512 MB for LexFulfillmentHandler and GenerateDynamicScenarioHandler and 256 MB for the rest,
+    provisioned concurrency 1 on LexFulfillmentHandler and 0 (none) elsewhere. alias_function_version pins the
+    `live` alias to an earlier published version: the rollback switch.
+  EOT
+  default     = {}
+
+  validation {
+    condition = alltrue([for name in keys(var.functions) : contains([
+      "LexFulfillmentHandler", "GenerateDynamicScenarioHandler", "CreateLeadHandler",
+      "InvokeOutboundCallHandler", "UpdateLeadHandler",
+    ], name)])
+    error_message = "functions keys must be among LexFulfillmentHandler, GenerateDynamicScenarioHandler, CreateLeadHandler, InvokeOutboundCallHandler and UpdateLeadHandler."
+  }
+
+  validation {
+    condition = alltrue([for f in values(var.functions) :
+      f.memory_size == null ? true : (f.memory_size >= 128 && f.memory_size <= 10240)
+    ])
+    error_message = "memory_size must be between 128 and 10240 MB."
+  }
+
+  validation {
+    condition = alltrue([for f in values(var.functions) :
+      f.timeout == null ? true : (f.timeout >= 1 && f.timeout <= 900)
+    ])
+    error_message = "timeout must be between 1 and 900 seconds."
+  }
+
+  validation {
+    condition = alltrue([for f in values(var.functions) :
+      f.provisioned_concurrent_executions == null ? true : f.provisioned_concurrent_executions >= 0
+    ])
+    error_message = "provisioned_concurrent_executions must be 0 (none) or more."
+  }
+
+  validation {
+    condition = alltrue([for f in values(var.functions) :
+      f.alias_function_version == null ? true : can(regex("^[0-9]+$", f.alias_function_version))
+    ])
+    error_message = "alias_function_version must be a published version number such as \"28\"; $LATEST is never allowed behind the live alias."
+  }
+}
+
+variable "log_retention_in_days" {
+  type        = number
+  description = "Retention of every log group this module creates (functions and state machine), in days."
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
+    error_message = "log_retention_in_days must be one of CloudWatch Logs' values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "kms_key_arn" {
+  type        = string
+  description = "Optional customer managed KMS key ARN for log groups and Lambda environment variables. Null uses AWS owned keys."
+  default     = null
+}
+
+variable "log_level" {
+  type        = string
+  description = "Log level of the handlers' JSON logs."
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
+  }
+}
+
+################################################################################
+# What the handlers talk to
+################################################################################
+
+variable "salesforce_secret_arn" {
+  type        = string
+  description = "ARN of the Secrets Manager secret with the Salesforce connected app's JWT bearer credentials (JSON: client_id, username, private_key, is_sandbox)."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.salesforce_secret_arn))
+    error_message = "salesforce_secret_arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)."
+  }
+}
+
+variable "secrets_cache_ttl_seconds" {
+  type        = number
+  description = "How long a container keeps the Salesforce secret before it fetches it again (Task 2), in seconds."
+  default     = 300
+
+  validation {
+    condition     = var.secrets_cache_ttl_seconds >= 0 && var.secrets_cache_ttl_seconds <= 86400
+    error_message = "secrets_cache_ttl_seconds must be between 0 and 86400."
+  }
+}
+
+variable "scenario_table_arn" {
+  type        = string
+  description = "ARN of the DynamoDB table (string keys PK and SK) that holds the per-call dynamic scenarios."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}$", var.scenario_table_arn))
+    error_message = "scenario_table_arn must be a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)."
+  }
+}
+
+variable "bedrock" {
+  type = object({
+    model_id = optional(string, "anthropic.claude-3-5-sonnet-20240620-v1:0")
+    turn = optional(object({
+      max_tokens  = optional(number, 150)
+      temperature = optional(number, 0.7)
+    }), {})
+    scenario = optional(object({
+      max_tokens  = optional(number, 200)
+      temperature = optional(number, 0.8)
+    }), {})
+  })
+  description = "Bedrock model and generation settings (Task 4): `turn` for LexFulfillmentHandler's replies, `scenario` for GenerateDynamicScenarioHandler's scenario and greeting."
+  default     = {}
+
+  validation {
+    condition = alltrue([for g in [var.bedrock.turn, var.bedrock.scenario] :
+      g.max_tokens >= 1 && g.max_tokens <= 4096 && g.temperature >= 0 && g.temperature <= 1
+    ])
+    error_message = "bedrock max_tokens must be 1-4096 and temperature 0-1 (Anthropic Messages API)."
+  }
+}
+
+variable "conversation_history_turns" {
+  type        = number
+  description = "How many recent turns LexFulfillmentHandler keeps in session attributes and sends to Bedrock as history."
+  default     = 6
+
+  validation {
+    condition     = var.conversation_history_turns >= 0 && var.conversation_history_turns <= 50
+    error_message = "conversation_history_turns must be between 0 and 50."
+  }
+}
+
+variable "connect" {
+  type = object({
+    instance_id         = string
+    contact_flow_id     = string
+    queue_id            = optional(string)
+    source_phone_number = optional(string)
+  })
+  description = "Amazon Connect settings for InvokeOutboundCallHandler's StartOutboundVoiceContact. Give queue_id or source_phone_number (E.164)."
+
+  validation {
+    condition     = var.connect.queue_id != null || var.connect.source_phone_number != null
+    error_message = "connect needs queue_id or source_phone_number: StartOutboundVoiceContact requires one of them."
+  }
+}
+
+################################################################################
+# Lex V2 bot alias code hook (Task 1)
+################################################################################
+
+variable "lex" {
+  type = object({
+    bot_id       = string
+    bot_alias_id = string
+    locale_ids   = optional(list(string), ["en_US"])
+    bot_version  = optional(string)
+  })
+  description = "The existing Lex V2 bot alias whose locale code hooks are pointed at LexFulfillmentHandler's live alias. bot_version, when set, also moves the bot alias to that bot version. Null leaves Lex alone."
+  default     = null
+
+  validation {
+    condition     = var.lex == null ? true : (can(regex("^[0-9A-Z]{10}$", var.lex.bot_id)) && can(regex("^[0-9A-Z]{10}$", var.lex.bot_alias_id)))
+    error_message = "lex.bot_id and lex.bot_alias_id are 10-character Lex V2 ids (upper-case letters and digits), as `aws lexv2-models list-bots` and `list-bot-aliases` print them."
+  }
+
+  validation {
+    condition     = var.lex == null ? true : length(var.lex.locale_ids) > 0 && alltrue([for l in var.lex.locale_ids : can(regex("^[a-z]{2}_[A-Z]{2}$", l))])
+    error_message = "lex.locale_ids must be a non-empty list of Lex V2 locale ids such as en_US."
+  }
+}
+
+variable "lex_code_hook_python" {
+  type        = string
+  description = "Python interpreter (with boto3) that runs the module's Lex code hook script during apply."
+  default     = "python3"
+}
+
+variable "lex_code_hook_environment" {
+  type        = map(string)
+  description = "Extra environment for the Lex code hook script, e.g. AWS_ENDPOINT_URL for a local AWS emulator. Never put credentials here."
+  default     = {}
+}
+
+################################################################################
+# Step Functions workflow (Task 5)
+################################################################################
+
+variable "workflow" {
+  type = object({
+    enabled             = optional(bool, true)
+    definition_template = optional(string)
+    log_level           = optional(string, "ALL")
+  })
+  description = "The AtlasEngineWorkflow state machine. definition_template, when set, is your own Amazon States Language template; its placeholders $${create_lead_arn}, $${generate_dynamic_scenario_arn}, $${invoke_outbound_call_arn}, $${update_lead_arn} and $${failed_leads_table_name} are filled in."
+  default     = {}
+
+  validation {
+    condition     = contains(["ALL", "ERROR", "FATAL", "OFF"], var.workflow.log_level)
+    error_message = "workflow.log_level must be ALL, ERROR, FATAL or OFF."
+  }
+}
+
+################################################################################
+# Dashboard and alarms
+################################################################################
+
+variable "dashboard_enabled" {
+  type        = bool
+  description = "Create the CloudWatch dashboard."
+  default     = true
+}
+
+variable "alarms" {
+  type = object({
+    enabled                    = optional(bool, true)
+    sns_topic_arn              = optional(string)
+    average_duration_target_ms = optional(number, 5000)
+    p99_duration_target_ms     = optional(number, 7000)
+    errors_threshold           = optional(number, 1)
+    throttles_threshold        = optional(number, 1)
+    period_seconds             = optional(number, 60)
+    evaluation_periods         = optional(number, 5)
+  })
+  description = "CloudWatch alarms and the latency targets (Phase 1: average 5 s, p99 7 s). Alarm and OK actions go to sns_topic_arn when it is set."
+  default     = {}
+
+  validation {
+    condition     = var.alarms.average_duration_target_ms > 0 && var.alarms.p99_duration_target_ms > 0
+    error_message = "Duration targets must be positive milliseconds."
+  }
+
+  validation {
+    condition     = contains([10, 20, 30, 60, 120, 300, 600, 900, 3600], var.alarms.period_seconds)
+    error_message = "alarms.period_seconds must be 10, 20, 30 or a multiple of 60 listed here: 60, 120, 300, 600, 900, 3600."
+  }
+}
