@@ -1,0 +1,270 @@
+# Plan-level checks of the lex_code_hook module with a mocked AWS provider.
+# Runs use command = plan, where local-exec never runs; the one apply run swaps the Python interpreter for
+# tests/record_argv.sh, so the provisioner records its arguments instead of calling AWS.
+
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "us-west-2"
+    }
+  }
+
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+}
+
+variables {
+  bot_id               = "ABCDE12345"
+  bot_alias_id         = "PRODALIAS1"
+  lambda_function_name = "LexFulfillmentHandler"
+  lambda_alias_name    = "live"
+  lambda_alias_arn     = "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live"
+}
+
+run "permission_lets_the_bot_alias_invoke_the_lambda_alias" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_permission.this.principal == "lexv2.amazonaws.com"
+    error_message = "The permission must be granted to the Lex V2 service principal."
+  }
+
+  assert {
+    condition     = aws_lambda_permission.this.action == "lambda:InvokeFunction"
+    error_message = "The permission must allow lambda:InvokeFunction."
+  }
+
+  assert {
+    condition     = aws_lambda_permission.this.function_name == "LexFulfillmentHandler" && aws_lambda_permission.this.qualifier == "live"
+    error_message = "The permission must be on the function's live alias, not the unqualified function."
+  }
+
+  assert {
+    condition     = aws_lambda_permission.this.source_arn == "arn:aws:lex:us-west-2:123456789012:bot-alias/ABCDE12345/PRODALIAS1"
+    error_message = "The permission's source ARN must be the bot alias ARN built from the provider's partition, region and account."
+  }
+
+  assert {
+    condition     = aws_lambda_permission.this.statement_id == "AllowLexV2BotAlias-PRODALIAS1"
+    error_message = "The statement id must name the bot alias so two aliases can share the function."
+  }
+
+  assert {
+    condition     = output.bot_alias_arn == aws_lambda_permission.this.source_arn
+    error_message = "bot_alias_arn must be the ARN the permission trusts."
+  }
+}
+
+run "code_hook_triggers_hold_everything_that_decides_the_result" {
+  command = plan
+
+  assert {
+    condition     = terraform_data.code_hook.triggers_replace.lambda_arn == var.lambda_alias_arn
+    error_message = "The Lambda alias ARN must be a trigger, so a new ARN re-runs the script."
+  }
+
+  assert {
+    condition     = endswith(output.code_hook_lambda_arn, ":live")
+    error_message = "The code hook must be the qualified live alias ARN."
+  }
+
+  assert {
+    condition     = terraform_data.code_hook.triggers_replace.locale_ids == tolist(["en_US"])
+    error_message = "locale_ids must default to en_US and be a trigger."
+  }
+
+  assert {
+    condition     = terraform_data.code_hook.triggers_replace.bot_id == "ABCDE12345" && terraform_data.code_hook.triggers_replace.bot_alias_id == "PRODALIAS1"
+    error_message = "The bot and alias ids must be triggers."
+  }
+
+  assert {
+    condition     = terraform_data.code_hook.triggers_replace.bot_version == null
+    error_message = "Without bot_version the alias keeps its bot version."
+  }
+
+  assert {
+    condition     = terraform_data.code_hook.triggers_replace.code_hook_interface_version == "1.0"
+    error_message = "codeHookInterfaceVersion must default to 1.0."
+  }
+
+  assert {
+    condition     = terraform_data.code_hook.triggers_replace.script_sha256 == filesha256("${path.module}/scripts/lex_code_hook.py")
+    error_message = "A change to the script must re-run it: its hash is a trigger."
+  }
+}
+
+run "several_locales_and_a_bot_version" {
+  command = plan
+
+  variables {
+    locale_ids  = ["en_US", "es_US"]
+    bot_version = "7"
+  }
+
+  assert {
+    condition     = terraform_data.code_hook.triggers_replace.locale_ids == tolist(["en_US", "es_US"])
+    error_message = "Every requested locale must be a trigger."
+  }
+
+  assert {
+    condition     = terraform_data.code_hook.triggers_replace.bot_version == "7"
+    error_message = "bot_version must be a trigger."
+  }
+
+  assert {
+    condition     = output.code_hook_locale_ids == tolist(["en_US", "es_US"])
+    error_message = "code_hook_locale_ids must list the requested locales."
+  }
+}
+
+run "partition_and_region_come_from_the_provider" {
+  command = plan
+
+  override_data {
+    target = data.aws_partition.current
+    values = {
+      partition = "aws-cn"
+    }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = {
+      name = "cn-north-1"
+    }
+  }
+
+  variables {
+    lambda_alias_arn = "arn:aws-cn:lambda:cn-north-1:123456789012:function:LexFulfillmentHandler:live"
+  }
+
+  assert {
+    condition     = output.bot_alias_arn == "arn:aws-cn:lex:cn-north-1:123456789012:bot-alias/ABCDE12345/PRODALIAS1"
+    error_message = "The bot alias ARN must use the provider's partition and region, never hard-coded ones."
+  }
+}
+
+run "apply_hands_the_script_the_region_ids_locales_and_arn" {
+  command = apply
+
+  variables {
+    locale_ids         = ["en_US", "es_US"]
+    bot_version        = "7"
+    python_executable  = abspath("tests/record_argv.sh")
+    script_environment = { LEX_CODE_HOOK_ARGV_FILE = abspath(".terraform/lex_code_hook_argv.txt") }
+  }
+
+  assert {
+    condition     = output.code_hook_lambda_arn == var.lambda_alias_arn
+    error_message = "After apply the output must be the Lambda alias ARN."
+  }
+}
+
+run "recorded_script_arguments" {
+  command = plan
+
+  assert {
+    condition = split("\n", trimspace(file(abspath(".terraform/lex_code_hook_argv.txt")))) == tolist([
+      "./scripts/lex_code_hook.py",
+      "--region", "us-west-2",
+      "--bot-id", "ABCDE12345",
+      "--bot-alias-id", "PRODALIAS1",
+      "--locale", "en_US",
+      "--locale", "es_US",
+      "--bot-version", "7",
+      "--code-hook-interface-version", "1.0",
+      var.lambda_alias_arn,
+    ])
+    error_message = "The script must get the region, ids, every locale, the bot version and the ARN as separate arguments."
+  }
+}
+
+run "rejects_a_malformed_bot_id" {
+  command = plan
+
+  variables {
+    bot_id = "abcde12345"
+  }
+
+  expect_failures = [var.bot_id]
+}
+
+run "rejects_a_malformed_bot_alias_id" {
+  command = plan
+
+  variables {
+    bot_alias_id = "TSTALIAS"
+  }
+
+  expect_failures = [var.bot_alias_id]
+}
+
+run "rejects_no_locales" {
+  command = plan
+
+  variables {
+    locale_ids = []
+  }
+
+  expect_failures = [var.locale_ids]
+}
+
+run "rejects_a_malformed_locale" {
+  command = plan
+
+  variables {
+    locale_ids = ["en-US"]
+  }
+
+  expect_failures = [var.locale_ids]
+}
+
+run "rejects_an_unqualified_lambda_arn" {
+  command = plan
+
+  variables {
+    lambda_alias_arn = "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler"
+  }
+
+  expect_failures = [var.lambda_alias_arn]
+}
+
+run "rejects_latest" {
+  command = plan
+
+  variables {
+    lambda_alias_arn = "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:$LATEST"
+  }
+
+  expect_failures = [var.lambda_alias_arn]
+}
+
+run "rejects_draft" {
+  command = plan
+
+  variables {
+    bot_version = "DRAFT"
+  }
+
+  expect_failures = [var.bot_version]
+}
+
+run "rejects_another_interface_version" {
+  command = plan
+
+  variables {
+    code_hook_interface_version = "2.0"
+  }
+
+  expect_failures = [var.code_hook_interface_version]
+}
