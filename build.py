@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Build every Lambda function under lambda_src/ into dist/<Function>.zip and dist/manifest.json.
+
+Usage (from the repository root, with the dev virtualenv's Python 3.12)::
+
+    .venv/bin/python build.py                       # build or reuse every function
+    .venv/bin/python build.py --function NAME       # just one; other manifest entries are kept
+    .venv/bin/python build.py --check               # exit 1 if any zip is stale or missing; builds nothing
+    .venv/bin/python build.py --import-check        # also import each handler in a clean Python
+
+Prints one line per function: name, built|reused, size, base64 SHA-256, seconds. Errors name the
+function and what to do, and exit 1. The stages are described in lambda_build/__init__.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+try:
+    from lambda_build import (
+        Builder,
+        BuildError,
+        BuildPaths,
+        FunctionResult,
+        SubprocessPipRunner,
+        default_jobs,
+    )
+    from lambda_build.pip import PipRunner
+except (
+    ModuleNotFoundError
+) as missing:  # pragma: no cover - depends on the interpreter used
+    sys.exit(
+        f"build.py: {missing}. Run it with the dev virtualenv: `make venv && .venv/bin/python build.py`."
+    )
+
+ROOT = Path(__file__).resolve().parent
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options (see the module docstring)."""
+    parser = argparse.ArgumentParser(
+        prog="build.py",
+        description="Package lambda_src/<Function>/ folders into deterministic Lambda zips and dist/manifest.json.",
+    )
+    parser.add_argument(
+        "--function", metavar="NAME", help="build (or check) only this function"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when any zip is stale or missing; build nothing",
+    )
+    parser.add_argument(
+        "--import-check",
+        action="store_true",
+        help="after building, import each handler in a clean Python (this machine's architecture only)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=default_jobs(),
+        metavar="N",
+        help="functions built at once (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=ROOT,
+        help="repository root (default: this file's folder)",
+    )
+    parser.add_argument(
+        "--src", type=Path, help="lambda_src folder (default: ROOT/lambda_src)"
+    )
+    parser.add_argument("--dist", type=Path, help="output folder (default: ROOT/dist)")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="cache folder for installs and wheels (default: ROOT/.cache)",
+    )
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    if args.check and args.import_check:
+        parser.error(
+            "--check builds nothing, so it cannot be combined with --import-check"
+        )
+    return args
+
+
+def format_result(result: FunctionResult) -> str:
+    """One progress line: name, built|reused, size in MB (10^6 bytes), base64 SHA-256, seconds."""
+    entry = result.entry
+    return (
+        f"{result.name:<32} {result.status:<6} {entry.size_bytes / 1e6:8.2f} MB  "
+        f"sha256:{entry.source_code_hash}  {result.seconds:6.2f} s"
+    )
+
+
+def _import_check(
+    builder: Builder, names: list[str], pip_runner: PipRunner, out: TextIO
+) -> list[BuildError]:
+    from lambda_build.importcheck import (
+        check_zip_imports,
+        ensure_runtime_site,
+        host_architecture,
+    )
+
+    host = host_architecture()
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    errors: list[BuildError] = []
+    configs = builder.functions()
+    for name in names:
+        config = configs[name]
+        if (
+            host is None
+            or config.architecture != host
+            or config.runtime.python_version != here
+        ):
+            print(
+                f"{name:<32} import skipped (needs {config.runtime.name} on {config.architecture.name}; "
+                f"this is Python {here} on {host.name if host else 'an unknown machine'})",
+                file=out,
+            )
+            continue
+        try:
+            site = ensure_runtime_site(
+                builder.paths.cache_dir, config.runtime, config.architecture, pip_runner
+            )
+            started = time.perf_counter()
+            report = check_zip_imports(
+                builder.zip_path(name), runtime_site=site, function=name
+            )
+            print(
+                f"{name:<32} import ok    {report.modules} modules, boto3 from {report.origins['boto3'] or 'nowhere'}, "
+                f"{time.perf_counter() - started:.2f} s",
+                file=out,
+            )
+        except BuildError as error:
+            errors.append(error)
+    return errors
+
+
+def main(
+    argv: list[str] | None = None,
+    *,
+    pip_runner: PipRunner | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run the CLI; returns the exit status (0 ok, 1 build error or stale zip, 2 usage error)."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    args = parse_args(argv)
+    root: Path = args.root.resolve()
+    defaults = BuildPaths.for_root(root)
+    paths = BuildPaths(
+        src_dir=(args.src or defaults.src_dir).resolve(),
+        dist_dir=(args.dist or defaults.dist_dir).resolve(),
+        cache_dir=(args.cache_dir or defaults.cache_dir).resolve(),
+    )
+    runner = pip_runner or SubprocessPipRunner()
+    builder = Builder(
+        paths,
+        pip_runner=runner,
+        clock=clock,
+        jobs=args.jobs,
+        on_result=lambda result: print(format_result(result), file=out, flush=True),
+    )
+    try:
+        if args.check:
+            stale = builder.check(args.function)
+            for item in stale:
+                print(f"stale: {item.function}: {item.reason}", file=err)
+            if stale:
+                print("run `python build.py` to rebuild", file=err)
+                return 1
+            print(f"up to date: {args.function or 'all functions'}", file=out)
+            return 0
+        report = builder.build(args.function)
+    except BuildError as error:
+        print(f"error: {error}", file=err)
+        return 1
+    for note in report.notes:
+        print(f"note: {note}", file=err)
+    errors = list(report.errors)
+    if args.import_check and report.results:
+        errors += _import_check(builder, [r.name for r in report.results], runner, out)
+    for error in errors:
+        print(f"error: {error}", file=err)
+    if errors:
+        print(
+            f"{len(errors)} function(s) failed; their previous zips and manifest entries were left as they were",
+            file=err,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

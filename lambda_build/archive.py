@@ -1,0 +1,283 @@
+"""Assemble a function's zip deterministically and write it atomically.
+
+Layout (docs/contracts.md): the function folder's files at the root (``lambda_function.py`` and any
+helpers; not requirements.txt), ``lambda_src/atlas_shared/`` as the package ``atlas_shared/``, and
+the installed requirements at the root.
+
+Determinism: the same inputs give the same bytes whatever the file mtimes, umask, modes, creation
+order or checkout path. Entries are sorted by name, every folder gets an explicit entry, every
+timestamp is 1980-01-01 00:00:00 (the zip epoch), modes are 0644 for files, 0755 for folders and for
+files with any executable bit, the creator is Unix, there are no extra fields or comments, and
+every file is deflated at ``COMPRESS_LEVEL``. Sources skip hidden files and folders (``.env`` never
+ships), ``__pycache__`` and ``*.pyc``. Zip format: https://pkware.cachefly.net/webdocs/casestudies/APPNOTE.TXT
+(the same deflate bytes also need the same zlib; CPython's bundled or the system's zlib are stable).
+
+Every ELF file (and every ``*.so``) must be a 64-bit little-endian ELF for the function's machine.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambda_build import elf
+from lambda_build.config import REQUIREMENTS_FILE, SHARED_PACKAGE, Architecture
+from lambda_build.errors import ArchitectureError, ArchiveError, ExcludeError
+from lambda_build.globs import GlobSet
+from lambda_build.hashing import filebase64sha256
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+COMPRESS_LEVEL = 6
+FILE_MODE = 0o644
+EXEC_MODE = 0o755
+DIR_MODE = 0o755
+_UNIX = 3
+_MSDOS_DIRECTORY = 0x10
+TEMP_PREFIX = ".lambda_build-"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file bound for the zip.
+
+    Attributes:
+        arcname: its POSIX path inside the zip.
+        path: where it is read from.
+        executable: whether it gets mode 0755 (any executable bit set on disk).
+    """
+
+    arcname: str
+    path: Path
+    executable: bool
+
+
+@dataclass(frozen=True)
+class ZipResult:
+    """What was written: the zip's size in bytes and its base64 SHA-256."""
+
+    size_bytes: int
+    source_code_hash: str
+
+
+def _is_executable(path: Path) -> bool:
+    return bool(path.stat().st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
+
+
+def _walk(
+    root: Path,
+    prefix: str,
+    *,
+    function: str,
+    skip_root_files: frozenset[str] = frozenset(),
+) -> list[SourceFile]:
+    files: list[SourceFile] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        for dirname in sorted(dirnames):
+            if dirname.startswith(".") or dirname == "__pycache__":
+                dirnames.remove(dirname)
+            elif (here / dirname).is_symlink():
+                raise ArchiveError(
+                    f"{here / dirname} is a symlinked folder",
+                    function=function,
+                    hint="replace it with a real folder; symlinked folders make the zip depend on the checkout",
+                )
+        for filename in filenames:
+            if filename.startswith(".") or filename.endswith((".pyc", ".pyo")):
+                continue
+            if here == root and filename in skip_root_files:
+                continue
+            path = here / filename
+            rel = path.relative_to(root).as_posix()
+            files.append(SourceFile(prefix + rel, path, _is_executable(path)))
+    return files
+
+
+def collect_sources(
+    function_dir: Path, shared_dir: Path, *, function: str
+) -> list[SourceFile]:
+    """The function's own files and the shared package, with their zip paths, sorted.
+
+    Raises:
+        ArchiveError: the shared package is missing, or a function file clashes with it.
+    """
+    if not shared_dir.is_dir():
+        raise ArchiveError(
+            f"the shared package {shared_dir} does not exist",
+            function=function,
+            hint=f"every zip carries lambda_src/{SHARED_PACKAGE}/ (docs/contracts.md); restore it",
+        )
+    own = _walk(
+        function_dir,
+        "",
+        function=function,
+        skip_root_files=frozenset({REQUIREMENTS_FILE}),
+    )
+    if any(f.arcname.split("/")[0] == SHARED_PACKAGE for f in own):
+        raise ArchiveError(
+            f"lambda_src/{function}/{SHARED_PACKAGE} would shadow the shared package",
+            function=function,
+            hint=f"rename it; {SHARED_PACKAGE}/ in the zip comes from lambda_src/{SHARED_PACKAGE}/",
+        )
+    shared = _walk(shared_dir, SHARED_PACKAGE + "/", function=function)
+    return sorted(own + shared, key=lambda f: f.arcname)
+
+
+def collect_dependencies(
+    site: Path | None, exclude: Iterable[str], *, function: str
+) -> list[SourceFile]:
+    """The installed requirements' files, less those the function's ``exclude`` globs match.
+
+    Raises:
+        ExcludeError: an exclude glob matched nothing (a typo, or the package's layout changed).
+    """
+    patterns = tuple(exclude)
+    if site is None:
+        if patterns:
+            raise ExcludeError(
+                f"exclude globs {list(patterns)} given but the function installs no requirements",
+                function=function,
+                hint="remove exclude from its build.toml table",
+            )
+        return []
+    globs = GlobSet(patterns)
+    used: set[str] = set()
+    files: list[SourceFile] = []
+    for source in _walk(site, "", function=function):
+        pattern = globs.matching_pattern(source.arcname) if patterns else None
+        if pattern is not None:
+            used.add(pattern)
+            continue
+        files.append(source)
+    unused = [p for p in patterns if p not in used]
+    if unused:
+        raise ExcludeError(
+            f"exclude glob(s) {unused} match nothing in the installed requirements",
+            function=function,
+            hint="fix or remove them in lambda_src/build.toml (paths are relative to the zip root, e.g. lxml/includes)",
+        )
+    return sorted(files, key=lambda f: f.arcname)
+
+
+def merge(
+    sources: list[SourceFile], dependencies: list[SourceFile], *, function: str
+) -> list[SourceFile]:
+    """All zip files sorted by name, refusing a requirement that would shadow a source file or package.
+
+    Raises:
+        ArchiveError: the same top-level name comes from the sources and from the requirements.
+    """
+    source_tops = {f.arcname.split("/")[0] for f in sources}
+    clashes = sorted({f.arcname.split("/")[0] for f in dependencies} & source_tops)
+    if clashes:
+        raise ArchiveError(
+            f"installed requirements provide {', '.join(clashes)}, which the function's sources also provide",
+            function=function,
+            hint="rename the source module or package so imports are unambiguous",
+        )
+    return sorted(sources + dependencies, key=lambda f: f.arcname)
+
+
+def _directories(names: Iterable[str]) -> set[str]:
+    dirs: set[str] = set()
+    for name in names:
+        parts = name.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            dirs.add("/".join(parts[:depth]) + "/")
+    return dirs
+
+
+def check_elf(arcname: str, head: bytes, architecture: Architecture) -> str | None:
+    """A problem description if ``head`` (a file's first bytes) is a wrong-platform shared object."""
+    try:
+        header = elf.parse_elf_header(head)
+    except ValueError as exc:
+        return f"{arcname}: {exc}"
+    if header is None:
+        if arcname.endswith(".so") or ".so." in arcname.rsplit("/", 1)[-1]:
+            return f"{arcname}: named like a shared object but is not an ELF file"
+        return None
+    if not elf.matches(header, architecture.elf_machine):
+        return f"{arcname}: ELF for {header.describe()}"
+    return None
+
+
+def write_zip(
+    files: list[SourceFile], dest: Path, *, function: str, architecture: Architecture
+) -> ZipResult:
+    """Write ``files`` to ``dest`` deterministically and atomically (temp file in dest's folder, then replace).
+
+    A failure leaves any previous ``dest`` untouched and no temp file behind.
+
+    Raises:
+        ArchitectureError: an ELF file is not for ``architecture``.
+        ArchiveError: a file cannot be read.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(
+        prefix=f"{TEMP_PREFIX}{dest.name}.", suffix=".tmp", dir=dest.parent
+    )
+    temp = Path(temp_name)
+    wrong: list[str] = []
+    try:
+        with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w") as archive:
+            entries: list[tuple[str, SourceFile | None]] = [
+                (f.arcname, f) for f in files
+            ]
+            entries += [(d, None) for d in _directories(f.arcname for f in files)]
+            for name, source in sorted(entries, key=lambda e: e[0]):
+                info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+                info.create_system = _UNIX
+                if source is None:
+                    info.external_attr = (
+                        (stat.S_IFDIR | DIR_MODE) << 16
+                    ) | _MSDOS_DIRECTORY
+                    info.compress_type = zipfile.ZIP_STORED
+                    archive.writestr(info, b"")
+                    continue
+                try:
+                    data = source.path.read_bytes()
+                except OSError as exc:
+                    raise ArchiveError(
+                        f"cannot read {source.path}: {exc}",
+                        function=function,
+                        hint="check the file's permissions",
+                    ) from exc
+                problem = check_elf(name, data[: elf.HEADER_BYTES], architecture)
+                if problem:
+                    wrong.append(problem)
+                mode = EXEC_MODE if source.executable else FILE_MODE
+                info.external_attr = (stat.S_IFREG | mode) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, data, compresslevel=COMPRESS_LEVEL)
+            if wrong:
+                listing = "\n".join("    " + w for w in wrong[:10])
+                more = (
+                    f"\n    ... and {len(wrong) - 10} more" if len(wrong) > 10 else ""
+                )
+                raise ArchitectureError(
+                    f"shared objects not built for Lambda {architecture.name} "
+                    f"(needs 64-bit little-endian {architecture.machine}, e_machine {architecture.elf_machine}):\n"
+                    f"{listing}{more}",
+                    function=function,
+                    hint="a wheel for another platform got in: check the pins and the architecture in "
+                    "lambda_src/build.toml; vendored binaries must be built for the target",
+                )
+        with temp.open("rb+") as written:
+            os.fsync(written.fileno())
+        result = ZipResult(
+            size_bytes=temp.stat().st_size, source_code_hash=filebase64sha256(temp)
+        )
+        os.chmod(
+            temp, FILE_MODE
+        )  # mkstemp's 0600 would follow the zip; keep dist/ readable as usual
+        os.replace(temp, dest)
+        return result
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,200 @@
+"""Import a built zip's handler the way Lambda would, in a clean interpreter.
+
+Lambda puts the extracted zip (``/var/task``) first on ``sys.path`` and its own runtime folder,
+holding boto3 and its dependencies, after it
+(https://docs.aws.amazon.com/lambda/latest/dg/python-package.html#python-package-searchpath).
+``check_zip_imports`` reproduces that: it extracts the zip into a temp folder and runs
+``python -I -S`` (no site-packages, no PYTHON* variables) with ``sys.path`` = [the extracted zip,
+a folder with only the runtime's boto3 set] + the standard library, then imports
+``lambda_function`` and checks ``lambda_handler`` is callable. It needs an interpreter of the
+function's Python version on the function's architecture.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambda_build.config import ARCHITECTURES, Architecture, Runtime, platform_tags
+from lambda_build.errors import ImportCheckError
+from lambda_build.pip import PipInstallRequest, PipRunner
+
+# boto3 as the Lambda runtime ships it (pinned to the version the project's tests use).
+RUNTIME_SDK_PINS: tuple[str, ...] = ("boto3==1.40.61", "botocore==1.40.61")
+
+# Environment Lambda sets, plus fake values for every variable of docs/contracts.md, so settings
+# objects read at import time find what they need. Nothing here is a real credential.
+FAKE_LAMBDA_ENVIRONMENT: Mapping[str, str] = {
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_LAMBDA_FUNCTION_NAME": "import-check",
+    "AWS_LAMBDA_FUNCTION_VERSION": "1",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+    "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+    "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+    "LOG_LEVEL": "INFO",
+    "SALESFORCE_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:salesforce-AbCdEf",
+    "SECRETS_CACHE_TTL_SECONDS": "300",
+    "SCENARIO_TABLE_NAME": "import-check-scenarios",
+    "BEDROCK_MODEL_ID": "anthropic.claude-3-5-sonnet-20240620-v1:0",
+    "BEDROCK_MAX_TOKENS": "150",
+    "BEDROCK_TEMPERATURE": "0.7",
+    "CONVERSATION_HISTORY_TURNS": "6",
+    "CONNECT_INSTANCE_ID": "00000000-0000-0000-0000-000000000000",
+    "CONNECT_CONTACT_FLOW_ID": "00000000-0000-0000-0000-000000000001",
+    "CONNECT_QUEUE_ID": "00000000-0000-0000-0000-000000000002",
+    "CONNECT_SOURCE_PHONE_NUMBER": "+15555550100",
+}
+
+_PROBE = r"""
+import importlib, json, sys
+task, runtime = sys.argv[1], sys.argv[2]
+sys.path[:0] = [task, runtime]
+module = importlib.import_module("lambda_function")
+if not callable(getattr(module, "lambda_handler", None)):
+    raise SystemExit("lambda_function has no callable lambda_handler")
+origins = {}
+for name in ("lambda_function", "atlas_shared", "boto3", "botocore"):
+    mod = sys.modules.get(name)
+    path = getattr(mod, "__file__", None) or ""
+    origins[name] = "zip" if path.startswith(task) else "runtime" if path.startswith(runtime) else (path or None)
+print(json.dumps({"origins": origins, "sys_path": sys.path, "modules": len(sys.modules)}))
+"""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What the probe saw: where key modules came from (``zip``/``runtime``) and sys.path."""
+
+    origins: dict[str, str | None]
+    sys_path: list[str]
+    modules: int
+
+
+def host_architecture() -> Architecture | None:
+    """The Lambda architecture this machine can run natively, or None."""
+    machine = platform.machine().lower()
+    for arch in ARCHITECTURES.values():
+        if machine in (arch.machine, arch.name):
+            return arch
+    return None
+
+
+def ensure_runtime_site(
+    cache_dir: Path, runtime: Runtime, architecture: Architecture, pip_runner: PipRunner
+) -> Path:
+    """A folder holding only boto3 and its dependencies as the runtime has them, installed once.
+
+    Lives at ``cache_dir/runtime-python/<runtime>-<architecture>``; reused when complete.
+
+    Raises:
+        PipError: pip could not install the runtime's SDK.
+    """
+    folder = cache_dir / "runtime-python" / f"{runtime.name}-{architecture.name}"
+    marker = folder / ".complete"
+    if marker.is_file():
+        return folder / "site"
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
+    try:
+        requirements = work / "requirements.txt"
+        requirements.write_text(
+            "".join(pin + "\n" for pin in RUNTIME_SDK_PINS), encoding="utf-8"
+        )
+        (work / "site").mkdir()
+        pip_runner.install(
+            PipInstallRequest(
+                function="(runtime boto3)",
+                requirements_file=requirements,
+                target_dir=work / "site",
+                python_version=runtime.python_version,
+                abi=runtime.abi,
+                platforms=platform_tags(runtime, architecture),
+                cache_dir=cache_dir / "pip",
+                no_deps=False,
+            )
+        )
+        (work / ".complete").write_text(
+            "\n".join(RUNTIME_SDK_PINS) + "\n", encoding="utf-8"
+        )
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.rename(work, folder)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return folder / "site"
+
+
+def check_zip_imports(
+    zip_path: Path,
+    *,
+    runtime_site: Path,
+    function: str,
+    python: str = sys.executable,
+    environment: Mapping[str, str] = FAKE_LAMBDA_ENVIRONMENT,
+    timeout_seconds: float = 120.0,
+) -> ImportReport:
+    """Extract ``zip_path`` and import its handler in a clean ``python -I -S``.
+
+    Args:
+        zip_path: the built zip.
+        runtime_site: folder from ``ensure_runtime_site``.
+        function: for error messages.
+        python: an interpreter of the function's Python version.
+        environment: the process environment (only this, plus PATH).
+        timeout_seconds: limit for the import.
+
+    Raises:
+        ImportCheckError: the import failed; the message holds the interpreter's last lines.
+    """
+    with tempfile.TemporaryDirectory(prefix="lambda-import-") as scratch:
+        task = Path(scratch) / "task"
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(task)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LAMBDA_TASK_ROOT": str(task),
+            **environment,
+        }
+        try:
+            completed = subprocess.run(
+                [python, "-I", "-S", "-c", _PROBE, str(task), str(runtime_site)],
+                cwd=task,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout_seconds,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ImportCheckError(
+                f"could not run the import check: {exc}",
+                function=function,
+                hint="check the interpreter path and that the handler's import finishes",
+            ) from exc
+        if completed.returncode != 0:
+            tail = "\n".join(
+                "    " + line for line in completed.stderr.strip().splitlines()[-15:]
+            )
+            raise ImportCheckError(
+                f"`import lambda_function` failed in a clean Python:\n{tail}",
+                function=function,
+                hint="pin the missing package in its requirements.txt, or drop the exclude glob that removed it",
+            )
+        data = json.loads(completed.stdout.strip().splitlines()[-1])
+        return ImportReport(
+            origins=data["origins"], sys_path=data["sys_path"], modules=data["modules"]
+        )

@@ -1,0 +1,141 @@
+"""Running pip: the ``PipRunner`` protocol the pipeline depends on, and the real subprocess runner.
+
+The pipeline never imports pip; it hands a ``PipInstallRequest`` to a runner. Tests pass a fake
+(``lambda_build.testing.FakePipRunner``); the CLI passes ``SubprocessPipRunner``, which runs
+``python -m pip install`` with the target platform's flags
+(https://pip.pypa.io/en/stable/cli/pip_install/#cmdoption-platform) so wheels are chosen for
+Lambda, never for the build machine.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from lambda_build.errors import PipError
+
+
+@dataclass(frozen=True)
+class PipInstallRequest:
+    """One ``pip install --target`` for one Lambda platform.
+
+    Attributes:
+        function: the function it is for (error messages only).
+        requirements_file: a requirements file in pip's syntax.
+        target_dir: an empty folder to install into.
+        python_version: ``major.minor`` of the target runtime.
+        abi: the CPython ABI tag, e.g. ``cp312`` (pip adds ``abi3`` and ``none`` itself).
+        platforms: wheel platform tags, most specific first.
+        cache_dir: pip's cache (downloaded wheels), or None for pip's default.
+        no_deps: install exactly the listed pins (the build) or resolve dependencies (runtime site).
+    """
+
+    function: str
+    requirements_file: Path
+    target_dir: Path
+    python_version: str
+    abi: str
+    platforms: tuple[str, ...]
+    cache_dir: Path | None = None
+    no_deps: bool = True
+    requirements: tuple[str, ...] = field(default=())
+
+
+class PipRunner(Protocol):
+    """Installs a ``PipInstallRequest``; raises ``PipError`` on failure."""
+
+    def install(self, request: PipInstallRequest) -> None:
+        """Install the request's requirements into ``request.target_dir``."""
+        ...
+
+
+def pip_arguments(request: PipInstallRequest) -> list[str]:
+    """The ``pip install`` argument list (after ``python -m pip``) for ``request``."""
+    args = [
+        "install",
+        "--target",
+        str(request.target_dir),
+        "--only-binary=:all:",
+        "--implementation",
+        "cp",
+        "--python-version",
+        request.python_version,
+        "--abi",
+        request.abi,
+        "--no-compile",
+        "--no-input",
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+    ]
+    for platform in request.platforms:
+        args += ["--platform", platform]
+    if request.no_deps:
+        args.append("--no-deps")
+    if request.cache_dir is not None:
+        args += ["--cache-dir", str(request.cache_dir)]
+    args += ["-r", str(request.requirements_file)]
+    args += list(request.requirements)
+    return args
+
+
+class SubprocessPipRunner:
+    """Runs pip in a subprocess of ``python`` (default: the interpreter running the build).
+
+    Args:
+        python: the interpreter whose pip to run.
+        env: extra environment variables for pip (on top of this process's environment).
+        tail_lines: how many of pip's last output lines a ``PipError`` shows.
+    """
+
+    def __init__(
+        self,
+        python: str = sys.executable,
+        env: Mapping[str, str] | None = None,
+        tail_lines: int = 15,
+    ) -> None:
+        self.python = python
+        self.env = dict(env or {})
+        self.tail_lines = tail_lines
+
+    def install(self, request: PipInstallRequest) -> None:
+        """Run pip; raise ``PipError`` with pip's last lines when it exits non-zero."""
+        env = dict(os.environ)
+        # --target installs must not pick up a target or user scheme from the caller's environment,
+        # and must not write bytecode (timestamps and paths would make zips differ).
+        for name in ("PIP_TARGET", "PIP_USER", "PIP_PREFIX", "PIP_REQUIRE_VIRTUALENV"):
+            env.pop(name, None)
+        env.update(
+            {
+                "PYTHONDONTWRITEBYTECODE": "1",
+                "PIP_NO_INPUT": "1",
+                "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            }
+        )
+        env.update(self.env)
+        command = [self.python, "-m", "pip", *pip_arguments(request)]
+        try:
+            completed = subprocess.run(
+                command, env=env, capture_output=True, text=True, check=False
+            )
+        except OSError as exc:
+            raise PipError(
+                f"cannot run pip with {self.python}: {exc}",
+                function=request.function,
+                hint="check that the build interpreter exists and has pip",
+            ) from exc
+        if completed.returncode != 0:
+            lines = (completed.stdout + completed.stderr).strip().splitlines()
+            tail = "\n".join("    " + line for line in lines[-self.tail_lines :])
+            raise PipError(
+                f"pip install failed (exit {completed.returncode}) for platform "
+                f"{request.platforms[0]} / Python {request.python_version}; pip's last lines:\n{tail}",
+                function=request.function,
+                hint="check that each pin exists on the index as a wheel for this platform and Python "
+                "(no source builds), and that --hash values are right",
+            )

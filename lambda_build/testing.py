@@ -1,0 +1,128 @@
+"""A fake ``PipRunner`` for tests: installs made-up distributions from memory, no network.
+
+Like botocore's ``Stubber``, it ships with the code it stands in for so every test suite uses the
+same double. It installs what a real ``pip install --target`` would leave: the packages' files,
+a ``*.dist-info`` with METADATA (Name, Version, Requires-Dist), RECORD, INSTALLER and REQUESTED,
+and for distributions with console scripts a ``bin/`` shim whose shebang holds the build path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from lambda_build.errors import PipError
+from lambda_build.pip import PipInstallRequest
+
+_LINE = re.compile(
+    r"^(?P<name>[A-Za-z0-9._-]+)(?:\[(?P<extras>[^\]]*)\])?===?(?P<version>\S+)(?P<rest>.*)$"
+)
+
+
+@dataclass
+class FakeDistribution:
+    """A distribution the fake can install.
+
+    Attributes:
+        name: project name.
+        version: its version.
+        files: relative path -> bytes, installed under the target folder.
+        requires: ``Requires-Dist`` lines (PEP 508, markers allowed).
+        executables: relative paths installed with mode 0755.
+        console_scripts: names of ``bin/`` shims to create.
+    """
+
+    name: str
+    version: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    requires: list[str] = field(default_factory=list)
+    executables: set[str] = field(default_factory=set)
+    console_scripts: list[str] = field(default_factory=list)
+
+
+class FakePipRunner:
+    """Installs ``FakeDistribution``s named by a request's requirements file.
+
+    Args:
+        distributions: what the fake "index" holds.
+        fail_with: when set, every install fails with this text as pip's output.
+
+    Attributes:
+        requests: every request received, in order.
+    """
+
+    def __init__(
+        self,
+        distributions: list[FakeDistribution] | None = None,
+        fail_with: str | None = None,
+    ) -> None:
+        self.index = {canonicalize_name(d.name): d for d in distributions or []}
+        self.fail_with = fail_with
+        self.requests: list[PipInstallRequest] = []
+
+    def install(self, request: PipInstallRequest) -> None:
+        """Install the requested pins, or raise ``PipError`` as the real runner would."""
+        self.requests.append(request)
+        if self.fail_with is not None:
+            raise PipError(
+                f"pip install failed (exit 1); pip's last lines:\n    {self.fail_with}",
+                function=request.function,
+                hint="fake pip failure",
+            )
+        for raw in request.requirements_file.read_text(encoding="utf-8").splitlines():
+            line = raw.strip()
+            if not line:
+                continue
+            match = _LINE.match(line)
+            if match is None:
+                raise PipError(
+                    f"fake pip cannot parse {line!r}",
+                    function=request.function,
+                    hint="fix the test",
+                )
+            dist = self.index.get(canonicalize_name(match["name"]))
+            if dist is None or dist.version != match["version"]:
+                raise PipError(
+                    "pip install failed (exit 1); pip's last lines:\n"
+                    f"    ERROR: No matching distribution found for {match['name']}=={match['version']}",
+                    function=request.function,
+                    hint="check that each pin exists on the index as a wheel for this platform",
+                )
+            self._install(dist, request.target_dir)
+
+    @staticmethod
+    def _install(dist: FakeDistribution, target: Path) -> None:
+        for rel, data in dist.files.items():
+            path = target / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            if rel in dist.executables:
+                os.chmod(path, 0o755)
+        info = target / f"{dist.name.replace('-', '_')}-{dist.version}.dist-info"
+        info.mkdir(parents=True, exist_ok=True)
+        metadata = [
+            "Metadata-Version: 2.1",
+            f"Name: {dist.name}",
+            f"Version: {dist.version}",
+        ]
+        metadata += [f"Requires-Dist: {r}" for r in dist.requires]
+        (info / "METADATA").write_text(
+            "\n".join(metadata) + "\n\nLong description.\n", encoding="utf-8"
+        )
+        (info / "INSTALLER").write_text("pip\n", encoding="utf-8")
+        (info / "REQUESTED").write_text("", encoding="utf-8")
+        (info / "RECORD").write_text(
+            "".join(f"{rel},sha256=x,1\n" for rel in dist.files), encoding="utf-8"
+        )
+        (info / "top_level.txt").write_text(
+            dist.name.replace("-", "_") + "\n", encoding="utf-8"
+        )
+        for script in dist.console_scripts:
+            shim = target / "bin" / script
+            shim.parent.mkdir(parents=True, exist_ok=True)
+            shim.write_text(f"#!{target}/../python\nimport sys\n", encoding="utf-8")
+            os.chmod(shim, 0o755)
