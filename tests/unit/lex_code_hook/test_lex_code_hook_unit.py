@@ -1,0 +1,498 @@
+"""Unit tests of the lex_code_hook script's pure parts and its error mapping (botocore Stubber, no network)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+import lex_code_hook as hook
+
+REGION = "us-west-2"
+ALIAS_ARN = "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live"
+
+
+def make_request(**overrides: Any) -> hook.CodeHookRequest:
+    fields: dict[str, Any] = {
+        "bot_id": "BOTID12345",
+        "bot_alias_id": "PRODALIAS1",
+        "locale_ids": ("en_US",),
+        "lambda_arn": ALIAS_ARN,
+    }
+    fields.update(overrides)
+    return hook.CodeHookRequest(**fields)
+
+
+def lex_client() -> Any:
+    return boto3.client("lexv2-models", region_name=REGION)
+
+
+def described_alias(**overrides: Any) -> dict[str, Any]:
+    """A DescribeBotAlias response as the API reference documents it, read-only fields included."""
+    alias: dict[str, Any] = {
+        "botAliasId": "PRODALIAS1",
+        "botAliasName": "Production",
+        "description": "Production traffic",
+        "botVersion": "4",
+        "botAliasLocaleSettings": {
+            "en_US": {"enabled": True},
+            "es_US": {
+                "enabled": True,
+                "codeHookSpecification": {
+                    "lambdaCodeHook": {
+                        "lambdaARN": "arn:aws:lambda:us-west-2:123456789012:function:Spanish:3",
+                        "codeHookInterfaceVersion": "1.0",
+                    }
+                },
+            },
+        },
+        "conversationLogSettings": {
+            "textLogSettings": [
+                {
+                    "enabled": True,
+                    "destination": {
+                        "cloudWatch": {
+                            "cloudWatchLogGroupArn": "arn:aws:logs:us-west-2:123456789012:log-group:lex",
+                            "logPrefix": "prod",
+                        }
+                    },
+                }
+            ]
+        },
+        "sentimentAnalysisSettings": {"detectSentiment": True},
+        "botAliasHistoryEvents": [],
+        "botAliasStatus": "Available",
+        "botId": "BOTID12345",
+        "parentBotNetworks": [],
+    }
+    alias.update(overrides)
+    return alias
+
+
+# --- Lambda ARN -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        ALIAS_ARN,
+        "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:28",
+        "arn:aws-cn:lambda:cn-north-1:123456789012:function:dev-LexFulfillmentHandler:live",
+        "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f_1:blue-green",
+    ],
+)
+def test_qualified_lambda_arns_are_accepted(arn: str) -> None:
+    assert hook.validate_lambda_arn(arn) == arn
+
+
+def test_unqualified_lambda_arn_is_rejected_with_a_hint() -> None:
+    with pytest.raises(hook.InvalidArgumentError, match="unqualified") as caught:
+        hook.validate_lambda_arn(
+            "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler"
+        )
+    assert caught.value.exit_code == 2
+    assert "LexFulfillmentHandler:live" in str(caught.value)
+
+
+def test_latest_is_rejected() -> None:
+    with pytest.raises(hook.InvalidArgumentError, match=r"\$LATEST"):
+        hook.validate_lambda_arn(
+            "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:$LATEST"
+        )
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "LexFulfillmentHandler:live",
+        "arn:aws:lex:us-west-2:123456789012:bot-alias/BOTID12345/PRODALIAS1",
+        "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live:extra",
+        "arn:aws:lambda:us-west-2:12345:function:LexFulfillmentHandler:live",
+    ],
+)
+def test_non_lambda_arns_are_rejected(arn: str) -> None:
+    with pytest.raises(hook.InvalidArgumentError):
+        hook.validate_lambda_arn(arn)
+
+
+# --- Request validation -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"bot_id": "BOT"}, "bot id 'BOT'"),
+        ({"bot_alias_id": "alias id!"}, "bot alias id 'alias id!'"),
+        ({"locale_ids": ()}, "at least one locale"),
+        ({"locale_ids": ("en-US",)}, "locale 'en-US'"),
+        ({"bot_version": "DRAFT"}, "DRAFT"),
+        ({"bot_version": "0"}, "numbered version"),
+        ({"code_hook_interface_version": "2.0"}, "interface version '2.0'"),
+        (
+            {"lambda_arn": "arn:aws:lambda:us-west-2:123456789012:function:F"},
+            "unqualified",
+        ),
+    ],
+)
+def test_invalid_requests_name_the_bad_field(
+    overrides: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(hook.InvalidArgumentError) as caught:
+        hook.validate_request(make_request(**overrides))
+    assert message in str(caught.value)
+
+
+def test_a_valid_request_passes() -> None:
+    request = make_request(locale_ids=("en_US", "es_US"), bot_version="12")
+    assert hook.validate_request(request) is request
+
+
+# --- Building the UpdateBotAlias parameters -------------------------------------------------------------
+
+
+def update_shape() -> Any:
+    return lex_client().meta.service_model.operation_model("UpdateBotAlias").input_shape
+
+
+def test_prune_keeps_what_update_bot_alias_accepts_and_drops_read_only_fields() -> None:
+    pruned = hook.prune_to_shape(described_alias(), update_shape())
+    assert set(pruned) == {
+        "botAliasId",
+        "botAliasName",
+        "description",
+        "botVersion",
+        "botAliasLocaleSettings",
+        "conversationLogSettings",
+        "sentimentAnalysisSettings",
+        "botId",
+    }
+    assert (
+        pruned["conversationLogSettings"]
+        == described_alias()["conversationLogSettings"]
+    )
+    assert (
+        pruned["botAliasLocaleSettings"] == described_alias()["botAliasLocaleSettings"]
+    )
+
+
+def test_prune_drops_none_and_structures_missing_required_members() -> None:
+    pruned = hook.prune_to_shape(
+        described_alias(description=None, sentimentAnalysisSettings={}), update_shape()
+    )
+    assert "description" not in pruned
+    assert "sentimentAnalysisSettings" not in pruned
+
+
+def test_wanted_alias_sets_the_code_hook_and_keeps_everything_else() -> None:
+    current = hook.prune_to_shape(described_alias(), update_shape())
+    current["botAliasLocaleSettings"]["en_US"]["someFutureSetting"] = {"x": 1}
+    snapshot = repr(current)
+
+    wanted = hook.wanted_alias(current, make_request())
+
+    assert repr(current) == snapshot, "the current alias must not be modified in place"
+    assert wanted["botAliasLocaleSettings"]["en_US"] == {
+        "enabled": True,
+        "someFutureSetting": {"x": 1},
+        "codeHookSpecification": {
+            "lambdaCodeHook": {
+                "lambdaARN": ALIAS_ARN,
+                "codeHookInterfaceVersion": "1.0",
+            }
+        },
+    }
+    for key in (
+        "botAliasName",
+        "description",
+        "botVersion",
+        "conversationLogSettings",
+        "sentimentAnalysisSettings",
+    ):
+        assert wanted[key] == current[key]
+    assert (
+        wanted["botAliasLocaleSettings"]["es_US"]
+        == current["botAliasLocaleSettings"]["es_US"]
+    )
+
+
+def test_wanted_alias_enables_a_disabled_locale_and_adds_a_missing_one() -> None:
+    current = {
+        "botAliasLocaleSettings": {"en_US": {"enabled": False}},
+        "botAliasName": "Production",
+    }
+    wanted = hook.wanted_alias(current, make_request(locale_ids=("en_US", "fr_CA")))
+    assert wanted["botAliasLocaleSettings"]["en_US"]["enabled"] is True
+    assert (
+        wanted["botAliasLocaleSettings"]["fr_CA"]["codeHookSpecification"][
+            "lambdaCodeHook"
+        ]["lambdaARN"]
+        == ALIAS_ARN
+    )
+
+
+def test_wanted_alias_changes_the_bot_version_only_when_asked() -> None:
+    current = {"botVersion": "4", "botAliasName": "Production"}
+    assert hook.wanted_alias(current, make_request())["botVersion"] == "4"
+    assert (
+        hook.wanted_alias(current, make_request(bot_version="5"))["botVersion"] == "5"
+    )
+
+
+def test_describe_changes_lists_paths_old_and_new_values() -> None:
+    current = {
+        "botVersion": "4",
+        "botAliasLocaleSettings": {"en_US": {"enabled": False}},
+    }
+    wanted = {
+        "botVersion": "5",
+        "botAliasLocaleSettings": {"en_US": {"enabled": True, "x": "y"}},
+    }
+    assert hook.describe_changes(current, wanted) == [
+        "botAliasLocaleSettings.en_US.enabled: false -> true",
+        'botAliasLocaleSettings.en_US.x: <unset> -> "y"',
+        'botVersion: "4" -> "5"',
+    ]
+    assert hook.describe_changes(wanted, wanted) == []
+
+
+# --- Errors from the API (Stubber) ----------------------------------------------------------------------
+
+
+def test_resource_not_found_names_the_bot_and_alias() -> None:
+    client = lex_client()
+    with Stubber(client) as stub:
+        stub.add_client_error(
+            "describe_bot_alias",
+            service_error_code="ResourceNotFoundException",
+            service_message="Could not find bot alias PRODALIAS1.",
+            http_status_code=404,
+        )
+        with pytest.raises(hook.AliasNotFoundError) as caught:
+            hook.set_code_hook(client, make_request(), out=io.StringIO())
+    assert caught.value.exit_code == 3
+    assert "BOTID12345" in str(caught.value) and "PRODALIAS1" in str(caught.value)
+
+
+def test_an_alias_of_another_bot_counts_as_not_found() -> None:
+    client = lex_client()
+    with Stubber(client) as stub:
+        stub.add_response("describe_bot_alias", described_alias(botId="OTHERBOT12"))
+        with pytest.raises(hook.AliasNotFoundError, match="belongs to bot OTHERBOT12"):
+            hook.set_code_hook(client, make_request(), out=io.StringIO())
+
+
+def test_access_denied_is_an_aws_error() -> None:
+    client = lex_client()
+    with Stubber(client) as stub:
+        stub.add_client_error(
+            "describe_bot_alias",
+            service_error_code="AccessDeniedException",
+            http_status_code=403,
+        )
+        with pytest.raises(hook.AwsApiError, match="AccessDeniedException") as caught:
+            hook.set_code_hook(client, make_request(), out=io.StringIO())
+    assert caught.value.exit_code == 5
+
+
+def test_a_failed_update_is_an_aws_error_and_nothing_is_reported_as_done() -> None:
+    client = lex_client()
+    out = io.StringIO()
+    with Stubber(client) as stub:
+        stub.add_response("describe_bot_alias", described_alias())
+        stub.add_client_error(
+            "update_bot_alias",
+            service_error_code="ValidationException",
+            service_message="Locale en_US is not in bot version 4.",
+            http_status_code=400,
+        )
+        with pytest.raises(hook.AwsApiError, match="not in bot version 4"):
+            hook.set_code_hook(client, make_request(), out=out)
+    assert "updated" not in out.getvalue()
+
+
+def test_update_carries_every_kept_setting() -> None:
+    client = lex_client()
+    current = hook.prune_to_shape(described_alias(), update_shape())
+    expected = hook.wanted_alias(current, make_request())
+    with Stubber(client) as stub:
+        stub.add_response("describe_bot_alias", described_alias())
+        stub.add_response(
+            "update_bot_alias",
+            {"botAliasStatus": "Available"},
+            expected_params=expected,
+        )
+        result = hook.set_code_hook(client, make_request(), out=io.StringIO())
+        stub.assert_no_pending_responses()
+    assert result.updated
+
+
+def test_waits_for_a_creating_alias_then_updates() -> None:
+    client = lex_client()
+    sleeps: list[float] = []
+    out = io.StringIO()
+    with Stubber(client) as stub:
+        stub.add_response(
+            "describe_bot_alias", described_alias(botAliasStatus="Creating")
+        )
+        stub.add_response(
+            "describe_bot_alias", described_alias(botAliasStatus="Available")
+        )
+        stub.add_response("update_bot_alias", {"botAliasStatus": "Available"})
+        result = hook.set_code_hook(
+            client, make_request(), sleep=sleeps.append, out=out
+        )
+        stub.assert_no_pending_responses()
+    assert result.updated
+    assert sleeps == [hook.POLL_INTERVAL_SECONDS]
+    assert "is Creating; waiting" in out.getvalue()
+
+
+def test_gives_up_when_the_alias_stays_unavailable() -> None:
+    client = lex_client()
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    with Stubber(client) as stub:
+        for _ in range(3):
+            stub.add_response(
+                "describe_bot_alias", described_alias(botAliasStatus="Creating")
+            )
+        with pytest.raises(
+            hook.AliasNotAvailableError, match="still Creating after 10 s"
+        ) as caught:
+            hook.set_code_hook(
+                client,
+                make_request(),
+                wait_timeout_seconds=10,
+                sleep=sleep,
+                clock=lambda: now[0],
+                out=io.StringIO(),
+            )
+    assert caught.value.exit_code == 4
+
+
+@pytest.mark.parametrize("status", ["Failed", "Deleting"])
+def test_a_failed_or_deleting_alias_is_refused_at_once(status: str) -> None:
+    client = lex_client()
+    with Stubber(client) as stub:
+        stub.add_response("describe_bot_alias", described_alias(botAliasStatus=status))
+        with pytest.raises(hook.AliasNotAvailableError, match=status):
+            hook.set_code_hook(
+                client, make_request(), sleep=pytest.fail, out=io.StringIO()
+            )
+
+
+def test_waits_after_the_update_until_available_again() -> None:
+    client = lex_client()
+    sleeps: list[float] = []
+    with Stubber(client) as stub:
+        stub.add_response("describe_bot_alias", described_alias())
+        stub.add_response("update_bot_alias", {"botAliasStatus": "Creating"})
+        stub.add_response(
+            "describe_bot_alias", described_alias(botAliasStatus="Available")
+        )
+        hook.set_code_hook(
+            client, make_request(), sleep=sleeps.append, out=io.StringIO()
+        )
+        stub.assert_no_pending_responses()
+    assert len(sleeps) == 1
+
+
+# --- Command line -----------------------------------------------------------------------------------------
+
+
+def cli_args(*extra: str, arn: str = ALIAS_ARN) -> list[str]:
+    return [
+        "--region",
+        REGION,
+        "--bot-id",
+        "BOTID12345",
+        "--bot-alias-id",
+        "PRODALIAS1",
+        "--locale",
+        "en_US",
+        *extra,
+        arn,
+    ]
+
+
+def refuse_client(region: str | None) -> Any:
+    raise AssertionError("no AWS client may be built for arguments that can never work")
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler",
+        "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:$LATEST",
+    ],
+)
+def test_cli_rejects_unqualified_and_latest_before_calling_aws(arn: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert (
+        hook.main(cli_args(arn=arn), client_factory=refuse_client, out=out, err=err)
+        == 2
+    )
+    assert err.getvalue().startswith("lex_code_hook: error: Lambda ARN")
+
+
+def test_cli_without_required_arguments_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        hook.main(["--bot-id", "BOTID12345", ALIAS_ARN], client_factory=refuse_client)
+    assert caught.value.code == 2
+    assert "--bot-alias-id" in capsys.readouterr().err
+
+
+def test_cli_rejects_a_bad_wait_timeout_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LEX_CODE_HOOK_WAIT_TIMEOUT", "soon")
+    err = io.StringIO()
+    assert (
+        hook.main(cli_args(), client_factory=refuse_client, out=io.StringIO(), err=err)
+        == 2
+    )
+    assert "LEX_CODE_HOOK_WAIT_TIMEOUT" in err.getvalue()
+
+
+def test_cli_passes_region_and_returns_0_when_nothing_differs() -> None:
+    client = lex_client()
+    regions: list[str | None] = []
+
+    def factory(region: str | None) -> Any:
+        regions.append(region)
+        return client
+
+    done = described_alias()
+    done["botAliasLocaleSettings"]["en_US"] = {
+        "enabled": True,
+        "codeHookSpecification": {
+            "lambdaCodeHook": {
+                "lambdaARN": ALIAS_ARN,
+                "codeHookInterfaceVersion": "1.0",
+            }
+        },
+    }
+    out = io.StringIO()
+    with Stubber(client) as stub:
+        stub.add_response("describe_bot_alias", done)
+        assert (
+            hook.main(cli_args(), client_factory=factory, out=out, err=io.StringIO())
+            == 0
+        )
+    assert regions == [REGION]
+    assert "up to date" in out.getvalue()
+
+
+def test_client_uses_standard_retries_and_the_given_region() -> None:
+    client = hook.make_client("eu-west-2")
+    assert client.meta.config.retries["mode"] == "standard"
+    assert client.meta.region_name == "eu-west-2"
+    assert client.meta.service_model.service_name == "lexv2-models"
