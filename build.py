@@ -31,12 +31,8 @@ try:
         default_jobs,
     )
     from lambda_build.pip import PipRunner
-except (
-    ModuleNotFoundError
-) as missing:  # pragma: no cover - depends on the interpreter used
-    sys.exit(
-        f"build.py: {missing}. Run it with the dev virtualenv: `make venv && .venv/bin/python build.py`."
-    )
+except ModuleNotFoundError as missing:  # pragma: no cover - depends on the interpreter used
+    sys.exit(f"build.py: {missing}. Run it with the dev virtualenv: `make venv && .venv/bin/python build.py`.")
 
 ROOT = Path(__file__).resolve().parent
 
@@ -47,9 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="build.py",
         description="Package lambda_src/<Function>/ folders into deterministic Lambda zips and dist/manifest.json.",
     )
-    parser.add_argument(
-        "--function", metavar="NAME", help="build (or check) only this function"
-    )
+    parser.add_argument("--function", metavar="NAME", help="build (or check) only this function")
     parser.add_argument(
         "--check",
         action="store_true",
@@ -73,9 +67,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=ROOT,
         help="repository root (default: this file's folder)",
     )
-    parser.add_argument(
-        "--src", type=Path, help="lambda_src folder (default: ROOT/lambda_src)"
-    )
+    parser.add_argument("--src", type=Path, help="lambda_src folder (default: ROOT/lambda_src)")
     parser.add_argument("--dist", type=Path, help="output folder (default: ROOT/dist)")
     parser.add_argument(
         "--cache-dir",
@@ -86,9 +78,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     if args.check and args.import_check:
-        parser.error(
-            "--check builds nothing, so it cannot be combined with --import-check"
-        )
+        parser.error("--check builds nothing, so it cannot be combined with --import-check")
     return args
 
 
@@ -101,9 +91,7 @@ def format_result(result: FunctionResult) -> str:
     )
 
 
-def _import_check(
-    builder: Builder, names: list[str], pip_runner: PipRunner, out: TextIO
-) -> list[BuildError]:
+def _import_check(builder: Builder, names: list[str], pip_runner: PipRunner, out: TextIO) -> list[BuildError]:
     from lambda_build.importcheck import (
         check_zip_imports,
         ensure_runtime_site,
@@ -116,11 +104,7 @@ def _import_check(
     configs = builder.functions()
     for name in names:
         config = configs[name]
-        if (
-            host is None
-            or config.architecture != host
-            or config.runtime.python_version != here
-        ):
+        if host is None or config.architecture != host or config.runtime.python_version != here:
             print(
                 f"{name:<32} import skipped (needs {config.runtime.name} on {config.architecture.name}; "
                 f"this is Python {here} on {host.name if host else 'an unknown machine'})",
@@ -128,13 +112,9 @@ def _import_check(
             )
             continue
         try:
-            site = ensure_runtime_site(
-                builder.paths.cache_dir, config.runtime, config.architecture, pip_runner
-            )
+            site = ensure_runtime_site(builder.paths.cache_dir, config.runtime, config.architecture, pip_runner)
             started = time.perf_counter()
-            report = check_zip_imports(
-                builder.zip_path(name), runtime_site=site, function=name
-            )
+            report = check_zip_imports(builder.zip_path(name), runtime_site=site, function=name)
             print(
                 f"{name:<32} import ok    {report.modules} modules, boto3 from {report.origins['boto3'] or 'nowhere'}, "
                 f"{time.perf_counter() - started:.2f} s",

@@ -98,9 +98,7 @@ def _walk(
     return files
 
 
-def collect_sources(
-    function_dir: Path, shared_dir: Path, *, function: str
-) -> list[SourceFile]:
+def collect_sources(function_dir: Path, shared_dir: Path, *, function: str) -> list[SourceFile]:
     """The function's own files and the shared package, with their zip paths, sorted.
 
     Raises:
@@ -128,9 +126,7 @@ def collect_sources(
     return sorted(own + shared, key=lambda f: f.arcname)
 
 
-def collect_dependencies(
-    site: Path | None, exclude: Iterable[str], *, function: str
-) -> list[SourceFile]:
+def collect_dependencies(site: Path | None, exclude: Iterable[str], *, function: str) -> list[SourceFile]:
     """The installed requirements' files, less those the function's ``exclude`` globs match.
 
     Raises:
@@ -164,9 +160,7 @@ def collect_dependencies(
     return sorted(files, key=lambda f: f.arcname)
 
 
-def merge(
-    sources: list[SourceFile], dependencies: list[SourceFile], *, function: str
-) -> list[SourceFile]:
+def merge(sources: list[SourceFile], dependencies: list[SourceFile], *, function: str) -> list[SourceFile]:
     """All zip files sorted by name, refusing a requirement that would shadow a source file or package.
 
     Raises:
@@ -207,9 +201,7 @@ def check_elf(arcname: str, head: bytes, architecture: Architecture) -> str | No
     return None
 
 
-def write_zip(
-    files: list[SourceFile], dest: Path, *, function: str, architecture: Architecture
-) -> ZipResult:
+def write_zip(files: list[SourceFile], dest: Path, *, function: str, architecture: Architecture) -> ZipResult:
     """Write ``files`` to ``dest`` deterministically and atomically (temp file in dest's folder, then replace).
 
     A failure leaves any previous ``dest`` untouched and no temp file behind.
@@ -219,24 +211,18 @@ def write_zip(
         ArchiveError: a file cannot be read.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f"{TEMP_PREFIX}{dest.name}.", suffix=".tmp", dir=dest.parent
-    )
+    handle, temp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{dest.name}.", suffix=".tmp", dir=dest.parent)
     temp = Path(temp_name)
     wrong: list[str] = []
     try:
         with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w") as archive:
-            entries: list[tuple[str, SourceFile | None]] = [
-                (f.arcname, f) for f in files
-            ]
+            entries: list[tuple[str, SourceFile | None]] = [(f.arcname, f) for f in files]
             entries += [(d, None) for d in _directories(f.arcname for f in files)]
             for name, source in sorted(entries, key=lambda e: e[0]):
                 info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
                 info.create_system = _UNIX
                 if source is None:
-                    info.external_attr = (
-                        (stat.S_IFDIR | DIR_MODE) << 16
-                    ) | _MSDOS_DIRECTORY
+                    info.external_attr = ((stat.S_IFDIR | DIR_MODE) << 16) | _MSDOS_DIRECTORY
                     info.compress_type = zipfile.ZIP_STORED
                     archive.writestr(info, b"")
                     continue
@@ -257,9 +243,7 @@ def write_zip(
                 archive.writestr(info, data, compresslevel=COMPRESS_LEVEL)
             if wrong:
                 listing = "\n".join("    " + w for w in wrong[:10])
-                more = (
-                    f"\n    ... and {len(wrong) - 10} more" if len(wrong) > 10 else ""
-                )
+                more = f"\n    ... and {len(wrong) - 10} more" if len(wrong) > 10 else ""
                 raise ArchitectureError(
                     f"shared objects not built for Lambda {architecture.name} "
                     f"(needs 64-bit little-endian {architecture.machine}, e_machine {architecture.elf_machine}):\n"
@@ -270,12 +254,8 @@ def write_zip(
                 )
         with temp.open("rb+") as written:
             os.fsync(written.fileno())
-        result = ZipResult(
-            size_bytes=temp.stat().st_size, source_code_hash=filebase64sha256(temp)
-        )
-        os.chmod(
-            temp, FILE_MODE
-        )  # mkstemp's 0600 would follow the zip; keep dist/ readable as usual
+        result = ZipResult(size_bytes=temp.stat().st_size, source_code_hash=filebase64sha256(temp))
+        os.chmod(temp, FILE_MODE)  # mkstemp's 0600 would follow the zip; keep dist/ readable as usual
         os.replace(temp, dest)
         return result
     except BaseException:

@@ -119,10 +119,7 @@ def platform_tags(runtime: Runtime, architecture: Architecture) -> tuple[str, ..
     machine = architecture.machine
     oldest = 5 if machine == "x86_64" else 17
     major, newest = runtime.glibc
-    tags = [
-        f"manylinux_{major}_{minor}_{machine}"
-        for minor in range(newest, oldest - 1, -1)
-    ]
+    tags = [f"manylinux_{major}_{minor}_{machine}" for minor in range(newest, oldest - 1, -1)]
     legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
     for minor, alias in legacy.items():
         if oldest <= minor <= newest:
@@ -172,9 +169,7 @@ def _architecture(value: Any, where: str, function: str | None) -> Architecture:
     return ARCHITECTURES[value]
 
 
-def _check_keys(
-    table: Mapping[str, Any], allowed: set[str], where: str, function: str | None
-) -> None:
+def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str, function: str | None) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
         raise ConfigError(
@@ -198,17 +193,11 @@ def discover_functions(src_dir: Path) -> list[str]:
         )
     names: list[str] = []
     for child in sorted(src_dir.iterdir()):
-        if (
-            not child.is_dir()
-            or child.name.startswith((".", "_"))
-            or child.name == SHARED_PACKAGE
-        ):
+        if not child.is_dir() or child.name.startswith((".", "_")) or child.name == SHARED_PACKAGE:
             continue
         has_handler = (child / HANDLER_FILE).is_file()
         if not has_handler:
-            if (child / REQUIREMENTS_FILE).is_file() and not (
-                child / "__init__.py"
-            ).exists():
+            if (child / REQUIREMENTS_FILE).is_file() and not (child / "__init__.py").exists():
                 raise MissingHandlerError(
                     f"lambda_src/{child.name}/ has {REQUIREMENTS_FILE} but no {HANDLER_FILE}",
                     function=child.name,
@@ -255,12 +244,8 @@ def load_config(src_dir: Path, functions: list[str]) -> dict[str, FunctionConfig
             f"[defaults] and [functions.*] in {CONFIG_FILE} must be tables",
             hint="see lambda_build/config.py",
         )
-    _check_keys(
-        defaults, {"runtime", "architecture"}, f"{CONFIG_FILE} [defaults]", None
-    )
-    default_runtime = _runtime(
-        defaults.get("runtime", DEFAULT_RUNTIME), f"{CONFIG_FILE} [defaults]", None
-    )
+    _check_keys(defaults, {"runtime", "architecture"}, f"{CONFIG_FILE} [defaults]", None)
+    default_runtime = _runtime(defaults.get("runtime", DEFAULT_RUNTIME), f"{CONFIG_FILE} [defaults]", None)
     default_arch = _architecture(
         defaults.get("architecture", DEFAULT_ARCHITECTURE),
         f"{CONFIG_FILE} [defaults]",
@@ -292,20 +277,10 @@ def load_config(src_dir: Path, functions: list[str]) -> dict[str, FunctionConfig
                 hint="see lambda_build/config.py",
             )
         _check_keys(table, {"runtime", "architecture", "exclude"}, where, name)
-        runtime = (
-            _runtime(table["runtime"], where, name)
-            if "runtime" in table
-            else default_runtime
-        )
-        arch = (
-            _architecture(table["architecture"], where, name)
-            if "architecture" in table
-            else default_arch
-        )
+        runtime = _runtime(table["runtime"], where, name) if "runtime" in table else default_runtime
+        arch = _architecture(table["architecture"], where, name) if "architecture" in table else default_arch
         exclude = table.get("exclude", [])
-        if not isinstance(exclude, list) or not all(
-            isinstance(g, str) and g.strip() for g in exclude
-        ):
+        if not isinstance(exclude, list) or not all(isinstance(g, str) and g.strip() for g in exclude):
             raise ConfigError(
                 f"exclude in {where} must be a list of non-empty glob strings",
                 function=name,

@@ -45,9 +45,7 @@ from lambda_build.requirements import PinnedRequirement, render_for_pip
 # What the Lambda Python runtimes already ship (boto3 and the libraries it depends on, less urllib3,
 # whose runtime version is an implementation detail). A function may still pin any of them.
 # Source: https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html (runtime-included SDK).
-RUNTIME_PROVIDED: frozenset[str] = frozenset(
-    {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six"}
-)
+RUNTIME_PROVIDED: frozenset[str] = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six"})
 
 TRIM_RULES: tuple[str, ...] = (
     "bin",  # console-script shims: their shebang holds the build interpreter's path
@@ -131,9 +129,7 @@ def check_complete(
     for pin in pins:
         dist = dists.get(pin.key)
         if dist is None:
-            problems.append(
-                f"{pin.name}=={pin.version} is pinned but pip installed no {pin.name} distribution"
-            )
+            problems.append(f"{pin.name}=={pin.version} is pinned but pip installed no {pin.name} distribution")
     extras: dict[str, set[str]] = {pin.key: set(pin.extras) for pin in pins}
     queue = [pin.key for pin in pins if pin.key in dists]
     visited: set[tuple[str, frozenset[str]]] = set()
@@ -151,8 +147,7 @@ def check_complete(
                 continue  # a malformed line in someone's metadata is theirs to fix, not a missing package
             if requirement.marker is not None:
                 holds = any(
-                    requirement.marker.evaluate({**environment, "extra": extra})
-                    for extra in ("", *sorted(wanted))
+                    requirement.marker.evaluate({**environment, "extra": extra}) for extra in ("", *sorted(wanted))
                 )
                 if not holds:
                     continue
@@ -160,9 +155,7 @@ def check_complete(
             if dep in dists:
                 installed = dists[dep]
                 try:
-                    ok = requirement.specifier.contains(
-                        Version(installed.version), prereleases=True
-                    )
+                    ok = requirement.specifier.contains(Version(installed.version), prereleases=True)
                 except InvalidVersion:
                     ok = True
                 if not ok:
@@ -170,15 +163,11 @@ def check_complete(
                         f"{dist.name} {dist.version} requires {requirement.name}{requirement.specifier}, "
                         f"but {installed.name}=={installed.version} is pinned"
                     )
-                new = set(
-                    canonicalize_name(e) for e in requirement.extras
-                ) - extras.setdefault(dep, set())
+                new = set(canonicalize_name(e) for e in requirement.extras) - extras.setdefault(dep, set())
                 extras[dep] |= new
                 queue.append(dep)
             elif dep not in RUNTIME_PROVIDED:
-                problems.append(
-                    f"{dist.name} {dist.version} requires {requirement} which is not pinned"
-                )
+                problems.append(f"{dist.name} {dist.version} requires {requirement} which is not pinned")
     if problems:
         listing = "\n".join("    " + p for p in sorted(set(problems)))
         raise IncompleteDependenciesError(
@@ -297,9 +286,7 @@ def prepare_dependencies(
         except OSError:
             if not (final / _COMPLETE_MARKER).is_file():
                 raise
-            shutil.rmtree(
-                work, ignore_errors=True
-            )  # another build filled the same key first
+            shutil.rmtree(work, ignore_errors=True)  # another build filled the same key first
         return final / "site"
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -315,7 +302,5 @@ def parse_requirements_file(path: Path, *, function: str) -> list[PinnedRequirem
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise RequirementError(
-            f"{path.name} is not UTF-8 text", function=function, hint="save it as UTF-8"
-        ) from exc
+        raise RequirementError(f"{path.name} is not UTF-8 text", function=function, hint="save it as UTF-8") from exc
     return parse_requirements(text, function=function)

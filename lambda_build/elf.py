@@ -47,9 +47,7 @@ class ElfHeader:
     def describe(self) -> str:
         """Human-readable machine, e.g. ``aarch64 (e_machine 183, 64-bit little-endian)``."""
         bits = {1: "32-bit", 2: "64-bit"}.get(self.elf_class, f"class {self.elf_class}")
-        order = {1: "little-endian", 2: "big-endian"}.get(
-            self.data, f"data {self.data}"
-        )
+        order = {1: "little-endian", 2: "big-endian"}.get(self.data, f"data {self.data}")
         name = MACHINE_NAMES.get(self.machine, "unknown")
         return f"{name} (e_machine {self.machine}, {bits} {order})"
 
@@ -71,9 +69,7 @@ def parse_elf_header(head: bytes) -> ElfHeader | None:
     if not is_elf(head):
         return None
     if len(head) < HEADER_BYTES:
-        raise ValueError(
-            f"truncated ELF header ({len(head)} bytes, need {HEADER_BYTES})"
-        )
+        raise ValueError(f"truncated ELF header ({len(head)} bytes, need {HEADER_BYTES})")
     elf_class, data = head[4], head[5]
     order = "big" if data == 2 else "little"
     machine = int.from_bytes(head[18:20], order)
@@ -82,8 +78,4 @@ def parse_elf_header(head: bytes) -> ElfHeader | None:
 
 def matches(header: ElfHeader, elf_machine: int) -> bool:
     """Whether ``header`` is a 64-bit little-endian ELF for ``elf_machine`` (what Lambda runs)."""
-    return (
-        header.elf_class == ELFCLASS64
-        and header.data == ELFDATA2LSB
-        and header.machine == elf_machine
-    )
+    return header.elf_class == ELFCLASS64 and header.data == ELFDATA2LSB and header.machine == elf_machine

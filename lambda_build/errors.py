@@ -16,9 +16,7 @@ class BuildError(Exception):
         hint: what the user should do, already included in ``str(error)``.
     """
 
-    def __init__(
-        self, message: str, *, function: str | None = None, hint: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, function: str | None = None, hint: str | None = None) -> None:
         self.function = function
         self.hint = hint
         self.message = message

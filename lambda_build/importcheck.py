@@ -92,9 +92,7 @@ def host_architecture() -> Architecture | None:
     return None
 
 
-def ensure_runtime_site(
-    cache_dir: Path, runtime: Runtime, architecture: Architecture, pip_runner: PipRunner
-) -> Path:
+def ensure_runtime_site(cache_dir: Path, runtime: Runtime, architecture: Architecture, pip_runner: PipRunner) -> Path:
     """A folder holding only boto3 and its dependencies as the runtime has them, installed once.
 
     Lives at ``cache_dir/runtime-python/<runtime>-<architecture>``; reused when complete.
@@ -110,9 +108,7 @@ def ensure_runtime_site(
     work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
     try:
         requirements = work / "requirements.txt"
-        requirements.write_text(
-            "".join(pin + "\n" for pin in RUNTIME_SDK_PINS), encoding="utf-8"
-        )
+        requirements.write_text("".join(pin + "\n" for pin in RUNTIME_SDK_PINS), encoding="utf-8")
         (work / "site").mkdir()
         pip_runner.install(
             PipInstallRequest(
@@ -126,9 +122,7 @@ def ensure_runtime_site(
                 no_deps=False,
             )
         )
-        (work / ".complete").write_text(
-            "\n".join(RUNTIME_SDK_PINS) + "\n", encoding="utf-8"
-        )
+        (work / ".complete").write_text("\n".join(RUNTIME_SDK_PINS) + "\n", encoding="utf-8")
         if folder.exists():
             shutil.rmtree(folder)
         os.rename(work, folder)
@@ -186,15 +180,11 @@ def check_zip_imports(
                 hint="check the interpreter path and that the handler's import finishes",
             ) from exc
         if completed.returncode != 0:
-            tail = "\n".join(
-                "    " + line for line in completed.stderr.strip().splitlines()[-15:]
-            )
+            tail = "\n".join("    " + line for line in completed.stderr.strip().splitlines()[-15:])
             raise ImportCheckError(
                 f"`import lambda_function` failed in a clean Python:\n{tail}",
                 function=function,
                 hint="pin the missing package in its requirements.txt, or drop the exclude glob that removed it",
             )
         data = json.loads(completed.stdout.strip().splitlines()[-1])
-        return ImportReport(
-            origins=data["origins"], sys_path=data["sys_path"], modules=data["modules"]
-        )
+        return ImportReport(origins=data["origins"], sys_path=data["sys_path"], modules=data["modules"])

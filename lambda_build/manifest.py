@@ -67,9 +67,7 @@ def read_manifest(path: Path) -> dict[str, ManifestEntry]:
         or data.get("schema_version") != SCHEMA_VERSION
         or not isinstance(data.get("functions"), dict)
     ):
-        raise ManifestError(
-            f"{path} is not a schema_version {SCHEMA_VERSION} manifest", hint=hint
-        )
+        raise ManifestError(f"{path} is not a schema_version {SCHEMA_VERSION} manifest", hint=hint)
     entries: dict[str, ManifestEntry] = {}
     for name, raw in data["functions"].items():
         if not isinstance(raw, dict) or set(raw) != set(_FIELDS):
@@ -80,9 +78,7 @@ def read_manifest(path: Path) -> dict[str, ManifestEntry]:
         if not isinstance(raw["size_bytes"], int) or not all(
             isinstance(raw[f], str) for f in _FIELDS if f != "size_bytes"
         ):
-            raise ManifestError(
-                f"{path}: entry {name!r} has fields of the wrong type", hint=hint
-            )
+            raise ManifestError(f"{path}: entry {name!r} has fields of the wrong type", hint=hint)
         entries[name] = ManifestEntry(**raw)
     return entries
 
@@ -109,9 +105,7 @@ def write_manifest(path: Path, entries: Mapping[str, ManifestEntry]) -> bool:
     except (OSError, UnicodeDecodeError):
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".lambda_build-{path.name}.", suffix=".tmp", dir=path.parent
-    )
+    handle, temp_name = tempfile.mkstemp(prefix=f".lambda_build-{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)

@@ -120,9 +120,7 @@ class SubprocessPipRunner:
         env.update(self.env)
         command = [self.python, "-m", "pip", *pip_arguments(request)]
         try:
-            completed = subprocess.run(
-                command, env=env, capture_output=True, text=True, check=False
-            )
+            completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         except OSError as exc:
             raise PipError(
                 f"cannot run pip with {self.python}: {exc}",

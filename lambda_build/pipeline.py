@@ -120,9 +120,7 @@ class Staleness:
     reason: str
 
 
-def compute_content_hash(
-    config: FunctionConfig, requirements: bytes | None, sources: list[SourceFile]
-) -> str:
+def compute_content_hash(config: FunctionConfig, requirements: bytes | None, sources: list[SourceFile]) -> str:
     """Hex SHA-256 over every input of a function's zip (see ``lambda_build.hashing``)."""
     hasher = FieldHasher()
     hasher.add(
@@ -143,9 +141,7 @@ def compute_content_hash(
     hasher.add_all("exclude", config.exclude)
     hasher.add("sources", str(len(sources)))
     for source in sources:
-        hasher.add(
-            source.arcname, "x" if source.executable else "-", source.path.read_bytes()
-        )
+        hasher.add(source.arcname, "x" if source.executable else "-", source.path.read_bytes())
     return hasher.hexdigest()
 
 
@@ -190,11 +186,7 @@ class Builder:
         names = discover_functions(self.paths.src_dir)
         if only is not None and only not in names:
             folder = self.paths.src_dir / only
-            if (
-                folder.is_dir()
-                and not only.startswith((".", "_"))
-                and only != SHARED_PACKAGE
-            ):
+            if folder.is_dir() and not only.startswith((".", "_")) and only != SHARED_PACKAGE:
                 raise MissingHandlerError(
                     f"lambda_src/{only}/ has no lambda_function.py",
                     function=only,
@@ -212,24 +204,16 @@ class Builder:
         """Collect a function's sources and compute its content hash (no pip, no zip)."""
         function_dir = self.paths.src_dir / config.name
         requirements_path = function_dir / REQUIREMENTS_FILE
-        requirements = (
-            requirements_path.read_bytes() if requirements_path.is_file() else None
-        )
-        sources = collect_sources(
-            function_dir, self.paths.src_dir / SHARED_PACKAGE, function=config.name
-        )
+        requirements = requirements_path.read_bytes() if requirements_path.is_file() else None
+        sources = collect_sources(function_dir, self.paths.src_dir / SHARED_PACKAGE, function=config.name)
         content_hash = compute_content_hash(config, requirements, sources)
-        return FunctionInputs(
-            config, function_dir, requirements_path, tuple(sources), content_hash
-        )
+        return FunctionInputs(config, function_dir, requirements_path, tuple(sources), content_hash)
 
     def zip_path(self, name: str) -> Path:
         """dist/<name>.zip."""
         return self.paths.dist_dir / f"{name}.zip"
 
-    def staleness(
-        self, inputs: FunctionInputs, entry: ManifestEntry | None
-    ) -> str | None:
+    def staleness(self, inputs: FunctionInputs, entry: ManifestEntry | None) -> str | None:
         """Why the existing zip cannot be reused, or None when it can."""
         name = inputs.config.name
         zip_path = self.zip_path(name)
@@ -264,19 +248,13 @@ class Builder:
         with self._key_locks_guard:
             return self._key_locks.setdefault(key, threading.Lock())
 
-    def _build_one(
-        self, config: FunctionConfig, previous: ManifestEntry | None
-    ) -> FunctionResult:
+    def _build_one(self, config: FunctionConfig, previous: ManifestEntry | None) -> FunctionResult:
         started = self.clock()
         try:
             inputs = self.inputs(config)
             if self.staleness(inputs, previous) is None and previous is not None:
-                return FunctionResult(
-                    config.name, "reused", previous, self.clock() - started
-                )
-            pins = parse_requirements_file(
-                inputs.requirements_path, function=config.name
-            )
+                return FunctionResult(config.name, "reused", previous, self.clock() - started)
+            pins = parse_requirements_file(inputs.requirements_path, function=config.name)
             active = applicable(
                 pins,
                 marker_environment(config.runtime, config.architecture),
@@ -299,9 +277,7 @@ class Builder:
                 function=config.name,
             )
             zip_path = self.zip_path(config.name)
-            written = write_zip(
-                files, zip_path, function=config.name, architecture=config.architecture
-            )
+            written = write_zip(files, zip_path, function=config.name, architecture=config.architecture)
         except BuildError:
             raise
         except OSError as exc:
@@ -331,9 +307,7 @@ class Builder:
             result = self._build_one(config, previous)
         except BuildError as error:
             if error.function is None:
-                error = type(error)(
-                    error.message, function=config.name, hint=error.hint
-                )
+                error = type(error)(error.message, function=config.name, hint=error.hint)
             with self._report_lock:
                 report.errors.append(error)
             return
@@ -367,27 +341,18 @@ class Builder:
         except ManifestError as error:
             if only is not None:
                 raise
-            report.notes.append(
-                f"ignoring unreadable manifest, rebuilding everything: {error.message}"
-            )
+            report.notes.append(f"ignoring unreadable manifest, rebuilding everything: {error.message}")
             previous = {}
         if self.jobs == 1 or len(configs) == 1:
             for config in configs.values():
                 self._run_one(config, previous.get(config.name), report)
         else:
             with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-                for future in [
-                    pool.submit(self._run_one, c, previous.get(c.name), report)
-                    for c in configs.values()
-                ]:
+                for future in [pool.submit(self._run_one, c, previous.get(c.name), report) for c in configs.values()]:
                     future.result()
         report.results.sort(key=lambda r: r.name)
         report.errors.sort(key=lambda e: e.function or "")
-        entries = (
-            dict(previous)
-            if only is not None
-            else {n: previous[n] for n in configs if n in previous}
-        )
+        entries = dict(previous) if only is not None else {n: previous[n] for n in configs if n in previous}
         entries.update({r.name: r.entry for r in report.results})
         report.manifest_written = write_manifest(self.paths.manifest, entries)
         return report
@@ -404,10 +369,7 @@ class Builder:
         try:
             previous = read_manifest(self.paths.manifest)
         except ManifestError as error:
-            return [
-                Staleness(name, f"manifest unreadable: {error.message}")
-                for name in configs
-            ]
+            return [Staleness(name, f"manifest unreadable: {error.message}") for name in configs]
         stale: list[Staleness] = []
         for config in configs.values():
             try:

@@ -183,11 +183,7 @@ def parse_requirements(text: str, *, function: str) -> list[PinnedRequirement]:
                 hint="pin a released version instead: name==version",
             )
         specs = list(req.specifier)
-        if (
-            len(specs) != 1
-            or specs[0].operator not in ("==", "===")
-            or specs[0].version.endswith(".*")
-        ):
+        if len(specs) != 1 or specs[0].operator not in ("==", "===") or specs[0].version.endswith(".*"):
             raise RequirementError(
                 f"{where} line {number}: {spec!r} is not pinned to one exact version",
                 function=function,

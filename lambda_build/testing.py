@@ -18,9 +18,7 @@ from packaging.utils import canonicalize_name
 from lambda_build.errors import PipError
 from lambda_build.pip import PipInstallRequest
 
-_LINE = re.compile(
-    r"^(?P<name>[A-Za-z0-9._-]+)(?:\[(?P<extras>[^\]]*)\])?===?(?P<version>\S+)(?P<rest>.*)$"
-)
+_LINE = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)(?:\[(?P<extras>[^\]]*)\])?===?(?P<version>\S+)(?P<rest>.*)$")
 
 
 @dataclass
@@ -30,7 +28,7 @@ class FakeDistribution:
     Attributes:
         name: project name.
         version: its version.
-        files: relative path -> bytes, installed under the target folder.
+        files: relative path -> content (str is UTF-8), installed under the target folder.
         requires: ``Requires-Dist`` lines (PEP 508, markers allowed).
         executables: relative paths installed with mode 0755.
         console_scripts: names of ``bin/`` shims to create.
@@ -38,7 +36,7 @@ class FakeDistribution:
 
     name: str
     version: str
-    files: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, bytes | str] = field(default_factory=dict)
     requires: list[str] = field(default_factory=list)
     executables: set[str] = field(default_factory=set)
     console_scripts: list[str] = field(default_factory=list)
@@ -99,7 +97,7 @@ class FakePipRunner:
         for rel, data in dist.files.items():
             path = target / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            path.write_bytes(data.encode() if isinstance(data, str) else data)
             if rel in dist.executables:
                 os.chmod(path, 0o755)
         info = target / f"{dist.name.replace('-', '_')}-{dist.version}.dist-info"
@@ -110,19 +108,49 @@ class FakePipRunner:
             f"Version: {dist.version}",
         ]
         metadata += [f"Requires-Dist: {r}" for r in dist.requires]
-        (info / "METADATA").write_text(
-            "\n".join(metadata) + "\n\nLong description.\n", encoding="utf-8"
-        )
+        (info / "METADATA").write_text("\n".join(metadata) + "\n\nLong description.\n", encoding="utf-8")
         (info / "INSTALLER").write_text("pip\n", encoding="utf-8")
         (info / "REQUESTED").write_text("", encoding="utf-8")
-        (info / "RECORD").write_text(
-            "".join(f"{rel},sha256=x,1\n" for rel in dist.files), encoding="utf-8"
-        )
-        (info / "top_level.txt").write_text(
-            dist.name.replace("-", "_") + "\n", encoding="utf-8"
-        )
+        (info / "RECORD").write_text("".join(f"{rel},sha256=x,1\n" for rel in dist.files), encoding="utf-8")
+        (info / "top_level.txt").write_text(dist.name.replace("-", "_") + "\n", encoding="utf-8")
         for script in dist.console_scripts:
             shim = target / "bin" / script
             shim.parent.mkdir(parents=True, exist_ok=True)
             shim.write_text(f"#!{target}/../python\nimport sys\n", encoding="utf-8")
             os.chmod(shim, 0o755)
+
+
+def elf_bytes(machine: int, *, elf_class: int = 2, data: int = 1, length: int = 64) -> bytes:
+    """A minimal ELF image: a valid 20-byte identifying header for ``machine``, padded to ``length``."""
+    order = "big" if data == 2 else "little"
+    head = b"\x7fELF" + bytes([elf_class, data, 1, 0]) + bytes(8)
+    head += (3).to_bytes(2, order) + machine.to_bytes(2, order)  # e_type ET_DYN, e_machine
+    return head + bytes(max(0, length - len(head)))
+
+
+def write_files(
+    root: Path,
+    files: dict[str, bytes | str],
+    *,
+    executable: set[str] | frozenset[str] = frozenset(),
+    order: list[str] | None = None,
+    mtime: float | None = None,
+) -> None:
+    """Create ``files`` (relative path -> content) under ``root`` in ``order``.
+
+    Args:
+        root: folder to write into (created).
+        files: contents; str is written as UTF-8.
+        executable: paths given mode 0755 (others keep the umask's default).
+        order: creation order (default: as given), to show that order does not matter.
+        mtime: when set, every file's atime and mtime.
+    """
+    for rel in order or list(files):
+        content = files[rel]
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        if rel in executable:
+            os.chmod(path, 0o755)
+        if mtime is not None:
+            os.utime(path, (mtime, mtime))

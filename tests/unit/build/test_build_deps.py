@@ -1,0 +1,166 @@
+"""Installing, trimming and checking requirements with a fake pip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lambda_build.config import ARCHITECTURES, RUNTIMES, FunctionConfig, marker_environment
+from lambda_build.deps import check_complete, prepare_dependencies, trim
+from lambda_build.errors import ArchiveError, IncompleteDependenciesError, PipError
+from lambda_build.requirements import applicable, parse_requirements
+from lambda_build.testing import FakeDistribution, FakePipRunner, write_files
+
+CONFIG = FunctionConfig("Fn", RUNTIMES["python3.12"], ARCHITECTURES["x86_64"])
+ENV = marker_environment(CONFIG.runtime, CONFIG.architecture)
+
+
+def _pins(text: str):  # noqa: ANN202 - a list of PinnedRequirement
+    return parse_requirements(text, function="Fn")
+
+
+def _site(tmp_path: Path, dists: list[FakeDistribution], text: str) -> Path:
+    site = tmp_path / "site"
+    site.mkdir()
+    runner = FakePipRunner(dists)
+    for pin in _pins(text):
+        runner._install(runner.index[pin.key], site)
+    return site
+
+
+def test_pip_gets_target_platform_flags_and_only_the_applicable_pins(tmp_path: Path, fake_pip: FakePipRunner) -> None:
+    pins = _pins('tinylib==1.0.0\ndepone==1.2.0\nsix==1.17.0 ; platform_machine == "aarch64"\n')
+    site = prepare_dependencies(CONFIG, applicable(pins, ENV, function="Fn"), cache_dir=tmp_path, pip_runner=fake_pip)
+    assert site is not None and (site / "tinylib" / "core.py").is_file()
+    assert not (site / "six.py").exists()
+    request = fake_pip.requests[0]
+    assert (request.python_version, request.abi, request.no_deps) == ("3.12", "cp312", True)
+    assert request.platforms[0] == "manylinux_2_34_x86_64"
+    assert request.cache_dir == tmp_path / "pip"
+
+
+def test_trim_keeps_what_imports_need(tmp_path: Path, fake_dists: list[FakeDistribution]) -> None:
+    site = _site(tmp_path, fake_dists, "tinylib==1.0.0\n")
+    write_files(site, {"lxml/includes/x.h": "", "lxml/etree.py": "", "tests/keep.py": ""})
+    trim(site)
+    remaining = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    assert remaining == [
+        "lxml/etree.py",
+        "tests/keep.py",  # a top-level package called tests is importable code, not a test suite
+        "tinylib-1.0.0.dist-info/METADATA",
+        "tinylib-1.0.0.dist-info/top_level.txt",
+        "tinylib/__init__.py",
+        "tinylib/_speed.cpython-312-x86_64-linux-gnu.so",
+        "tinylib/core.py",
+        "tinylib/data/tool",
+    ]
+
+
+def test_complete_when_every_requirement_is_pinned_or_runtime_provided(
+    tmp_path: Path, fake_dists: list[FakeDistribution]
+) -> None:
+    text = "tinylib==1.0.0\ndepone==1.2.0\n"
+    site = _site(tmp_path, fake_dists, text)
+    check_complete(site, _pins(text), ENV, function="Fn")  # botocore is the runtime's; pywin32 is Windows-only
+
+
+def test_missing_requirement_names_function_dependent_and_package(
+    tmp_path: Path, fake_dists: list[FakeDistribution]
+) -> None:
+    text = "tinylib==1.0.0\n"
+    site = _site(tmp_path, fake_dists, text)
+    with pytest.raises(IncompleteDependenciesError) as caught:
+        check_complete(site, _pins(text), ENV, function="LexFulfillmentHandler")
+    message = str(caught.value)
+    assert message.startswith("LexFulfillmentHandler: ")
+    assert "tinylib 1.0.0 requires depone>=1.0 which is not pinned" in message
+    assert "botocore" not in message.split("->")[0]
+    assert "lambda_src/LexFulfillmentHandler/requirements.txt" in message
+
+
+def test_extras_requested_in_requirements_are_followed(tmp_path: Path) -> None:
+    dists = [
+        FakeDistribution("PyJWT", "2.10.1", {"jwt/__init__.py": ""}, requires=['cryptography>=3.4; extra == "crypto"']),
+    ]
+    site = _site(tmp_path, dists, "PyJWT==2.10.1\n")
+    check_complete(site, _pins("PyJWT==2.10.1\n"), ENV, function="Fn")  # no extra: no cryptography needed
+    with pytest.raises(IncompleteDependenciesError, match="requires cryptography>=3.4"):
+        check_complete(site, _pins("PyJWT[crypto]==2.10.1\n"), ENV, function="Fn")
+
+
+def test_extras_requested_by_a_dependency_are_followed(tmp_path: Path) -> None:
+    dists = [
+        FakeDistribution("app", "1.0", {"app.py": ""}, requires=["requests[socks]>=2"]),
+        FakeDistribution(
+            "requests", "2.32.3", {"requests/__init__.py": ""}, requires=['PySocks>=1.5; extra == "socks"']
+        ),
+    ]
+    text = "app==1.0\nrequests==2.32.3\n"
+    site = _site(tmp_path, dists, text)
+    with pytest.raises(IncompleteDependenciesError, match="requests 2.32.3 requires PySocks"):
+        check_complete(site, _pins(text), ENV, function="Fn")
+
+
+def test_a_pin_that_violates_a_dependents_range_is_reported(tmp_path: Path) -> None:
+    dists = [
+        FakeDistribution("app", "1.0", {"app.py": ""}, requires=["depone>=2"]),
+        FakeDistribution("depone", "1.2.0", {"depone.py": ""}),
+    ]
+    text = "app==1.0\ndepone==1.2.0\n"
+    site = _site(tmp_path, dists, text)
+    with pytest.raises(IncompleteDependenciesError, match="requires depone>=2, but depone==1.2.0 is pinned"):
+        check_complete(site, _pins(text), ENV, function="Fn")
+
+
+def test_markers_for_other_platforms_are_ignored(tmp_path: Path) -> None:
+    dists = [
+        FakeDistribution(
+            "app",
+            "1.0",
+            {"app.py": ""},
+            requires=['armdep; platform_machine == "aarch64"', 'olddep; python_version < "3.8"'],
+        )
+    ]
+    site = _site(tmp_path, dists, "app==1.0\n")
+    check_complete(site, _pins("app==1.0\n"), ENV, function="Fn")
+    arm_env = marker_environment(CONFIG.runtime, ARCHITECTURES["arm64"])
+    with pytest.raises(IncompleteDependenciesError, match="armdep"):
+        check_complete(site, _pins("app==1.0\n"), arm_env, function="Fn")
+
+
+def test_dependency_tree_is_cached_by_pins_and_target(tmp_path: Path, fake_pip: FakePipRunner) -> None:
+    pins = _pins("tinylib==1.0.0\ndepone==1.2.0\n")
+    first = prepare_dependencies(CONFIG, pins, cache_dir=tmp_path, pip_runner=fake_pip)
+    second = prepare_dependencies(CONFIG, pins, cache_dir=tmp_path, pip_runner=fake_pip)
+    assert first == second
+    assert len(fake_pip.requests) == 1
+    arm = FunctionConfig("Fn", CONFIG.runtime, ARCHITECTURES["arm64"])
+    assert prepare_dependencies(arm, pins, cache_dir=tmp_path, pip_runner=fake_pip) != first
+    assert len(fake_pip.requests) == 2
+
+
+def test_no_requirements_means_no_pip(tmp_path: Path, fake_pip: FakePipRunner) -> None:
+    assert prepare_dependencies(CONFIG, [], cache_dir=tmp_path, pip_runner=fake_pip) is None
+    assert fake_pip.requests == []
+
+
+@pytest.mark.parametrize(("fail_with", "error"), [("ERROR: boom", PipError), (None, IncompleteDependenciesError)])
+def test_failed_install_leaves_nothing_in_the_cache(
+    tmp_path: Path, fake_dists: list[FakeDistribution], fail_with: str | None, error: type
+) -> None:
+    runner = FakePipRunner(fake_dists, fail_with=fail_with)
+    with pytest.raises(error):
+        prepare_dependencies(CONFIG, _pins("tinylib==1.0.0\n"), cache_dir=tmp_path, pip_runner=runner)
+    assert list((tmp_path / "deps").iterdir()) == []
+
+
+def test_files_holding_the_build_path_are_refused(tmp_path: Path, fake_dists: list[FakeDistribution]) -> None:
+    class LeakyPip(FakePipRunner):
+        def install(self, request):  # noqa: ANN001, ANN202
+            super().install(request)
+            (request.target_dir / "tinylib" / "paths.py").write_text(f"ROOT = {str(request.target_dir)!r}\n")
+
+    runner = LeakyPip(fake_dists)
+    with pytest.raises(ArchiveError, match="tinylib/paths.py"):
+        prepare_dependencies(CONFIG, _pins("tinylib==1.0.0\ndepone==1.2.0\n"), cache_dir=tmp_path, pip_runner=runner)
