@@ -1,0 +1,341 @@
+"""Runs the AtlasEngineWorkflow definition in an Amazon States Language interpreter.
+
+moto 5 ships LocalStack's ASL interpreter (``moto.stepfunctions.parser``); with the ``execute_state_machine``
+config it really runs a definition: Parameters, ResultPath, Choice rules, Catch, intrinsic functions and the
+DynamoDB PutItem integration (against moto's DynamoDB). The four Lambda tasks are answered by fake handlers
+patched into moto's docker-free Lambda backend, which see exactly the payload Step Functions would send and can
+fail the way a Python handler does (``FunctionError`` plus an ``errorType``/``errorMessage`` body, per
+https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html).
+
+Retries are not exercised here: the interpreter sleeps for real between attempts. Handler errors below use
+names no retrier matches, so every scenario runs in well under a second.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from workflow_template import ACCOUNT_ID, PLACEHOLDER_VALUES, REGION, TABLE_NAME
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+LEAD = {
+    "FirstName": "Ada",
+    "LastName": "Lovelace",
+    "Company": "Analytical Engines Ltd",
+    "Phone": "+15555550100",
+    "Email": "ada@example.com",
+}
+LEAD_ID = "00Q5g00000ABCDEF"
+INTERACTION_KEY = "9f1c2e7a4b6d4c3e8a0b1c2d3e4f5a6b"
+CONTACT_ID = "c0ffee00-1111-2222-3333-444455556666"
+
+FUNCTION_KEYS = {
+    PLACEHOLDER_VALUES["create_lead_arn"]: "create_lead",
+    PLACEHOLDER_VALUES["generate_dynamic_scenario_arn"]: "generate_dynamic_scenario",
+    PLACEHOLDER_VALUES["invoke_outbound_call_arn"]: "invoke_outbound_call",
+    PLACEHOLDER_VALUES["update_lead_arn"]: "update_lead",
+}
+
+
+class HandlerError(Exception):
+    """Raised by a fake handler; reaches Step Functions as a Lambda function error named ``error_type``."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+
+
+@dataclass
+class FakeLambdas:
+    """Stand-ins for the four handlers, keyed like the module's function_alias_arns, recording every call."""
+
+    handlers: dict[str, Handler]
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def invoke(
+        self, function_name: str, body: str | bytes, response_headers: dict[str, str]
+    ) -> bytes:
+        key = FUNCTION_KEYS[
+            function_name
+        ]  # KeyError: a task invoked something other than a live alias ARN
+        event = json.loads(body)
+        self.calls.append((key, event))
+        try:
+            result = self.handlers[key](event)
+        except HandlerError as error:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            result = {"errorType": error.error_type, "errorMessage": error.message}
+        return json.dumps(result).encode()
+
+    def events_for(self, key: str) -> list[dict[str, Any]]:
+        return [event for called, event in self.calls if called == key]
+
+
+def create_lead(event: dict[str, Any]) -> dict[str, Any]:
+    return {"lead_id": LEAD_ID}
+
+
+def generate_dynamic_scenario(event: dict[str, Any]) -> dict[str, Any]:
+    return {"interaction_key": INTERACTION_KEY, "lead_id": event["lead_id"]}
+
+
+def invoke_outbound_call(event: dict[str, Any]) -> dict[str, Any]:
+    return {"contact_id": CONTACT_ID}
+
+
+def update_lead(event: dict[str, Any]) -> dict[str, Any]:
+    return {"lead_id": event["lead_id"], "status": event["outcome"]}
+
+
+HAPPY_HANDLERS: dict[str, Handler] = {
+    "create_lead": create_lead,
+    "generate_dynamic_scenario": generate_dynamic_scenario,
+    "invoke_outbound_call": invoke_outbound_call,
+    "update_lead": update_lead,
+}
+
+
+def failing(error_type: str, message: str) -> Handler:
+    def handler(event: dict[str, Any]) -> dict[str, Any]:
+        raise HandlerError(error_type, message)
+
+    return handler
+
+
+@dataclass
+class Workflow:
+    sfn: Any
+    dynamodb: Any
+    state_machine_arn: str
+    lambdas: FakeLambdas
+
+    def run(
+        self, execution_name: str, execution_input: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Start an execution and wait (bounded) for it to leave RUNNING; returns DescribeExecution's response."""
+        started = self.sfn.start_execution(
+            stateMachineArn=self.state_machine_arn,
+            name=execution_name,
+            input=json.dumps(execution_input),
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            described = self.sfn.describe_execution(
+                executionArn=started["executionArn"]
+            )
+            if described["status"] != "RUNNING":
+                return described
+            time.sleep(0.05)
+        pytest.fail(f"execution {execution_name} still RUNNING after 30 s")
+
+    def failed_lead_item(self, execution_name: str) -> dict[str, str] | None:
+        response = self.dynamodb.get_item(
+            TableName=TABLE_NAME,
+            Key={"PK": {"S": f"FAILED_LEAD#{execution_name}"}, "SK": {"S": "FAILURE"}},
+        )
+        item = response.get("Item")
+        return (
+            None if item is None else {name: value["S"] for name, value in item.items()}
+        )
+
+
+@pytest.fixture
+def workflow(
+    definition: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Workflow]:
+    lambdas = FakeLambdas(handlers=dict(HAPPY_HANDLERS))
+
+    def invoke(
+        self: LambdaSimpleBackend,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: dict[str, str],
+    ) -> bytes:
+        return lambdas.invoke(function_name, body, response_headers)
+
+    monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    config = {
+        "stepfunctions": {"execute_state_machine": True},
+        "lambda": {"use_docker": False},
+    }
+    with mock_aws(config=config):
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        dynamodb.create_table(
+            TableName=TABLE_NAME,
+            KeySchema=[
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        created = sfn.create_state_machine(
+            name="test-AtlasEngineWorkflow",
+            definition=json.dumps(definition),
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/test-AtlasEngineWorkflow-sfn",
+            type="STANDARD",
+        )
+        yield Workflow(sfn, dynamodb, created["stateMachineArn"], lambdas)
+
+
+def test_happy_path_runs_every_step_with_accumulated_state(workflow: Workflow) -> None:
+    result = workflow.run("lead-happy", {"lead": LEAD})
+
+    assert result["status"] == "SUCCEEDED"
+    assert [key for key, _ in workflow.lambdas.calls] == [
+        "create_lead",
+        "generate_dynamic_scenario",
+        "invoke_outbound_call",
+        "update_lead",
+    ]
+    create, scenario, call, update = (event for _, event in workflow.lambdas.calls)
+    assert create == {"lead": LEAD, "idempotency_key": "lead-happy"}
+    assert scenario == {
+        "lead": LEAD,
+        "lead_id": LEAD_ID,
+        "idempotency_key": "lead-happy",
+    }
+    assert call == {
+        "lead": LEAD,
+        "lead_id": LEAD_ID,
+        "interaction_key": INTERACTION_KEY,
+        "idempotency_key": "lead-happy",
+    }
+    assert update["lead_id"] == LEAD_ID
+    assert update["outcome"] == "CALL_STARTED"
+    assert update["interaction_key"] == INTERACTION_KEY
+    assert update["call"] == {"contact_id": CONTACT_ID}
+
+    output = json.loads(result["output"])
+    assert output["create_lead"]["lead_id"] == LEAD_ID
+    assert output["scenario"]["interaction_key"] == INTERACTION_KEY
+    assert output["call"]["contact_id"] == CONTACT_ID
+    assert output["update_lead"] == {"lead_id": LEAD_ID, "status": "CALL_STARTED"}
+    assert workflow.failed_lead_item("lead-happy") is None
+
+
+def test_create_lead_error_records_the_lead_and_fails_without_retry(
+    workflow: Workflow,
+) -> None:
+    workflow.lambdas.handlers["create_lead"] = failing(
+        "SalesforceError", "REQUIRED_FIELD_MISSING: LastName"
+    )
+    execution_input = {"lead": LEAD, "source": "web-form"}
+
+    result = workflow.run("lead-create-fails", execution_input)
+
+    assert result["status"] == "FAILED"
+    assert result["error"] == "SalesforceError"
+    # A retried CreateLead could create a duplicate Lead.
+    assert len(workflow.lambdas.events_for("create_lead")) == 1
+    # No Lead exists, so there is nothing to update.
+    assert workflow.lambdas.events_for("update_lead") == []
+
+    item = workflow.failed_lead_item("lead-create-fails")
+    assert item is not None
+    assert json.loads(item["Input"]) == execution_input
+    assert item["FailedStep"] == "CreateLead"
+    assert item["Error"] == "SalesforceError"
+    assert "REQUIRED_FIELD_MISSING" in item["Cause"]
+    assert item["FailedAt"]
+    assert item["ExecutionArn"].endswith(
+        ":execution:test-AtlasEngineWorkflow:lead-create-fails"
+    )
+
+
+def test_create_lead_without_lead_id_is_caught(workflow: Workflow) -> None:
+    workflow.lambdas.handlers["create_lead"] = lambda event: {"unexpected": True}
+
+    result = workflow.run("lead-no-id", {"lead": LEAD})
+
+    assert result["status"] == "FAILED"
+    assert result["error"] == "AtlasEngine.InvalidTaskOutput"
+    assert workflow.lambdas.events_for("generate_dynamic_scenario") == []
+    item = workflow.failed_lead_item("lead-no-id")
+    assert item is not None and item["FailedStep"] == "CreateLead"
+    assert item["Error"] == "AtlasEngine.InvalidTaskOutput"
+
+
+def test_scenario_without_interaction_key_is_caught_and_lead_marked_failed(
+    workflow: Workflow,
+) -> None:
+    workflow.lambdas.handlers["generate_dynamic_scenario"] = lambda event: {
+        "lead_id": event["lead_id"]
+    }
+
+    result = workflow.run("lead-no-scenario", {"lead": LEAD})
+
+    assert result["status"] == "FAILED"
+    assert workflow.lambdas.events_for("invoke_outbound_call") == []
+    item = workflow.failed_lead_item("lead-no-scenario")
+    assert item is not None and item["FailedStep"] == "GenerateDynamicScenario"
+    [update] = workflow.lambdas.events_for("update_lead")
+    assert update["outcome"] == "WORKFLOW_FAILED"
+
+
+def test_call_failure_after_lead_created_records_failure_on_the_lead(
+    workflow: Workflow,
+) -> None:
+    workflow.lambdas.handlers["invoke_outbound_call"] = failing(
+        "ConnectError", "DestinationNotAllowedException"
+    )
+
+    result = workflow.run("lead-call-fails", {"lead": LEAD})
+
+    assert result["status"] == "FAILED"
+    assert result["error"] == "ConnectError"
+    # A retried call could dial the lead twice.
+    assert len(workflow.lambdas.events_for("invoke_outbound_call")) == 1
+    [update] = workflow.lambdas.events_for("update_lead")
+    assert update == {
+        "lead_id": LEAD_ID,
+        "outcome": "WORKFLOW_FAILED",
+        "failed_step": "InvokeOutboundCall",
+        "error": "ConnectError",
+        "idempotency_key": "lead-call-fails",
+    }
+    item = workflow.failed_lead_item("lead-call-fails")
+    assert item is not None
+    assert item["FailedStep"] == "InvokeOutboundCall"
+    assert json.loads(item["Input"]) == {"lead": LEAD}
+    state = json.loads(item["State"])
+    assert state["create_lead"]["lead_id"] == LEAD_ID
+    assert state["scenario"]["interaction_key"] == INTERACTION_KEY
+
+
+def test_update_lead_failure_is_recorded_and_failure_outcome_attempted(
+    workflow: Workflow,
+) -> None:
+    outcomes: list[str] = []
+
+    def flaky_update(event: dict[str, Any]) -> dict[str, Any]:
+        outcomes.append(event["outcome"])
+        raise HandlerError("SalesforceError", "UNABLE_TO_LOCK_ROW")
+
+    workflow.lambdas.handlers["update_lead"] = flaky_update
+
+    result = workflow.run("lead-update-fails", {"lead": LEAD})
+
+    # The failure-outcome update fails too; its catch must still end in the Fail state, not loop.
+    assert result["status"] == "FAILED"
+    assert result["error"] == "SalesforceError"
+    assert outcomes == ["CALL_STARTED", "WORKFLOW_FAILED"]
+    item = workflow.failed_lead_item("lead-update-fails")
+    assert item is not None and item["FailedStep"] == "UpdateLead"
