@@ -1,0 +1,246 @@
+"""The monitoring module's dashboard body, rendered by a real offline `terraform plan`, against PutDashboard's rules.
+
+The rules checker itself is tested first on hand-made bodies (including the Phase 1 plan's faulty dashboard),
+so a pass on the rendered body means something.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from monitoring_dashboard_rules import dashboard_problems, log_sources
+from monitoring_render import (
+    FUNCTION_KEYS,
+    TerraformFailed,
+    module_inputs,
+    planned_outputs,
+    terraform_available,
+    write_scratch_root,
+)
+
+REGION = "eu-central-1"
+NAME = "unit-AtlasEngine"
+AVERAGE_TARGET_MS = 4000
+P99_TARGET_MS = 6000
+
+# The "Monitoring Dashboard" of the Phase 1 plan (shared/seed/phase1-plan.txt), verbatim in structure:
+# Lambda rows without FunctionName, a hard-coded region.
+PLAN_DASHBOARD: dict[str, Any] = {
+    "widgets": [
+        {
+            "type": "metric",
+            "properties": {
+                "metrics": [
+                    ["AWS/Lambda", "Duration", {"stat": "Average", "label": "Avg Duration"}],
+                    ["...", {"stat": "p99", "label": "p99 Duration"}],
+                ],
+                "view": "timeSeries",
+                "region": "us-west-2",
+                "title": "LexFulfillmentHandler Duration",
+                "period": 60,
+            },
+        },
+        {
+            "type": "metric",
+            "properties": {
+                "metrics": [["AWS/Lambda", "ConcurrentExecutions", {"stat": "Maximum"}]],
+                "view": "timeSeries",
+                "region": "us-west-2",
+                "title": "Concurrent Executions",
+                "period": 60,
+            },
+        },
+        {
+            "type": "log",
+            "properties": {
+                "query": "SOURCE '/aws/lambda/LexFulfillmentHandler'\n| fields @timestamp, @message\n"
+                "| filter @message like /CACHE/\n| stats count() by bin(5m)",
+                "region": "us-west-2",
+                "title": "Cache Hit Rate",
+            },
+        },
+    ]
+}
+
+GOOD_BODY: dict[str, Any] = {
+    "widgets": [
+        {
+            "type": "metric",
+            "x": 0,
+            "y": 0,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "region": REGION,
+                "title": "Duration",
+                "metrics": [
+                    ["AWS/Lambda", "Duration", "FunctionName", "f", "Resource", "f:live", {"stat": "Average"}],
+                    ["...", {"stat": "p99"}],
+                    [{"expression": "m1 * 2", "label": "doubled", "id": "e1"}],
+                ],
+                "annotations": {"horizontal": [{"label": "target", "value": 5000}]},
+            },
+        },
+        {
+            "type": "log",
+            "x": 12,
+            "y": 0,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "region": REGION,
+                "title": "Cold starts",
+                "query": "SOURCE '/aws/lambda/f' | filter @type = \"REPORT\"\n| stats count(*) by bin(5m)",
+            },
+        },
+    ]
+}
+
+
+def _mutated(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    body = copy.deepcopy(GOOD_BODY)
+    target: Any = body
+    for step in path[:-1]:
+        target = target[step]
+    if value is KeyError:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return body
+
+
+METRICS = ("widgets", 0, "properties", "metrics")
+
+
+class TestRulesChecker:
+    def test_good_body_passes(self) -> None:
+        assert dashboard_problems(json.dumps(GOOD_BODY), region=REGION, known_log_groups=["/aws/lambda/f"]) == []
+
+    def test_plan_dashboard_is_rejected_for_its_known_faults(self) -> None:
+        problems = dashboard_problems(PLAN_DASHBOARD, region=REGION)
+        assert any("AWS/Lambda Duration has no FunctionName dimension" in p for p in problems)
+        assert any("AWS/Lambda ConcurrentExecutions has no FunctionName dimension" in p for p in problems)
+        assert sum("region 'us-west-2' is not 'eu-central-1'" in p for p in problems) == 3
+
+    @pytest.mark.parametrize(
+        ("path", "value", "expected"),
+        [
+            (METRICS + (0,), [{"stat": "Average"}, "AWS/Lambda", "Duration", "FunctionName", "f"], "not the last"),
+            (METRICS + (0,), ["...", {"stat": "Average"}], "'...' shorthand must follow a full metric row"),
+            (METRICS, ["AWS/Lambda", "Duration"], "not a list"),
+            (METRICS, [], "non-empty list of lists"),
+            (METRICS + (0,), ["AWS/Lambda", "Duration", "FunctionName"], "DimensionName, DimensionValue"),
+            (METRICS + (0,), ["AWS/Lambda", "Duration", "FunctionName", "f", {"stats": "p99"}], "unknown rendering"),
+            (METRICS + (2,), [{"label": "no expression"}], "must be an expression"),
+            (("widgets", 0, "properties", "region"), KeyError, "region is not set"),
+            (("widgets", 1, "properties", "region"), "us-east-1", "region 'us-east-1' is not"),
+            (("widgets", 1, "properties", "query"), 'filter @type = "REPORT"', "does not start with SOURCE"),
+            (("widgets", 1, "properties", "query"), "SOURCE '/aws/lambda/other' | stats count(*)", "not watched"),
+            (("widgets", 1, "x"), 20, "does not fit"),
+            (("widgets", 0, "properties", "annotations", "horizontal", 0, "value"), "5000", "no numeric value"),
+        ],
+    )
+    def test_each_rule_catches_its_fault(self, path: tuple[Any, ...], value: Any, expected: str) -> None:
+        problems = dashboard_problems(_mutated(path, value), region=REGION, known_log_groups=["/aws/lambda/f"])
+        assert any(expected in p for p in problems), problems
+
+    def test_shorthand_after_an_expression_row_is_rejected(self) -> None:
+        body = _mutated(METRICS + (2,), [{"expression": "m1", "id": "e1"}])
+        body["widgets"][0]["properties"]["metrics"].append(["...", {"stat": "p50"}])
+        assert any("'...' shorthand" in p for p in dashboard_problems(body, region=REGION))
+
+    def test_shorthand_inherits_dimensions_for_the_dimension_rule(self) -> None:
+        body = _mutated(METRICS + (0,), ["AWS/Lambda", "Duration", "FunctionName", "f"])
+        body["widgets"][0]["properties"]["metrics"][1] = ["...", "g", {"stat": "p99"}]
+        assert dashboard_problems(body, region=REGION) == []
+
+    def test_log_sources_reads_only_leading_source_clauses(self) -> None:
+        query = (
+            "SOURCE '/aws/lambda/a' | SOURCE '/aws/lambda/b'\n| filter x = 1\n| SOURCE '/aws/lambda/c' | stats count(*)"
+        )
+        assert log_sources(query) == ["/aws/lambda/a", "/aws/lambda/b"]
+        assert any(
+            "after the query's first command" in p
+            for p in dashboard_problems(
+                {"widgets": [{"type": "log", "properties": {"region": REGION, "query": query}}]}, region=REGION
+            )
+        )
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Planned outputs of the module, rendered in REGION with non-default latency targets."""
+    if not terraform_available():
+        pytest.skip("terraform is not on PATH")
+    directory: Path = tmp_path_factory.mktemp("monitoring-plan")
+    inputs = module_inputs(NAME, REGION, average_ms=AVERAGE_TARGET_MS, p99_ms=P99_TARGET_MS)
+    try:
+        outputs = planned_outputs(write_scratch_root(directory, REGION, inputs))
+    except TerraformFailed as error:
+        pytest.fail(str(error))
+    outputs["inputs"] = inputs
+    return outputs
+
+
+def _widgets(rendered: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [w for w in json.loads(rendered["dashboard_body"])["widgets"] if w["type"] == kind]
+
+
+@pytest.mark.slow
+class TestRenderedDashboard:
+    def test_body_passes_put_dashboard_rules(self, rendered: dict[str, Any]) -> None:
+        groups = [f["log_group_name"] for f in rendered["inputs"]["functions"].values()]
+        assert dashboard_problems(rendered["dashboard_body"], region=REGION, known_log_groups=groups) == []
+
+    def test_region_comes_from_the_provider_only(self, rendered: dict[str, Any]) -> None:
+        body = rendered["dashboard_body"]
+        regions = {w["properties"]["region"] for w in _widgets(rendered, "metric") + _widgets(rendered, "log")}
+        assert regions == {REGION}
+        assert "us-west-2" not in body and "us-east-1" not in body
+
+    def test_latency_widgets_draw_the_targets_from_variables(self, rendered: dict[str, Any]) -> None:
+        duration = [w for w in _widgets(rendered, "metric") if w["properties"]["metrics"][0][1] == "Duration"]
+        assert len(duration) == len(FUNCTION_KEYS)
+        for widget in duration:
+            values = [a["value"] for a in widget["properties"]["annotations"]["horizontal"]]
+            assert values == [AVERAGE_TARGET_MS, P99_TARGET_MS]
+            stats = [row[-1]["stat"] for row in widget["properties"]["metrics"]]
+            assert stats == ["Average", "p50", "p99"]
+            for row in widget["properties"]["metrics"]:
+                assert row[2:6] == ["FunctionName", row[3], "Resource", f"{row[3]}:live"]
+
+    def test_lex_comes_first(self, rendered: dict[str, Any]) -> None:
+        first_duration = next(w for w in _widgets(rendered, "metric") if w["properties"]["metrics"][0][1] == "Duration")
+        assert first_duration["properties"]["metrics"][0][3] == f"{NAME}-LexFulfillmentHandler"
+
+    def test_cold_start_widgets_source_each_function_log_group(self, rendered: dict[str, Any]) -> None:
+        functions = rendered["inputs"]["functions"]
+        by_title = {w["properties"]["title"]: w["properties"]["query"] for w in _widgets(rendered, "log")}
+        for key, function in functions.items():
+            query = by_title[f"{key} cold starts"]
+            assert log_sources(query) == [function["log_group_name"]]
+            assert 'filter @type = "REPORT"' in query and "ispresent(@initDuration)" in query
+        summary = by_title["Cold starts by function (whole time range)"]
+        assert sorted(log_sources(summary)) == sorted(f["log_group_name"] for f in functions.values())
+
+    def test_cache_widgets_source_the_right_groups(self, rendered: dict[str, Any]) -> None:
+        functions = rendered["inputs"]["functions"]
+        by_title = {w["properties"]["title"]: w["properties"]["query"] for w in _widgets(rendered, "log")}
+        hit_rate = by_title["Cache hit rate by cache (%)"]
+        assert sorted(log_sources(hit_rate)) == sorted(f["log_group_name"] for f in functions.values())
+        for cache in ("secret", "scenario", "salesforce_session"):
+            assert f'"{cache}"' in hit_rate
+        secrets = by_title["Secrets Manager calls per invocation (%, target < 5)"]
+        assert sorted(log_sources(secrets)) == sorted(
+            functions[k]["log_group_name"] for k in ("LexFulfillmentHandler", "CreateLeadHandler", "UpdateLeadHandler")
+        )
+
+    def test_alarm_names_carry_the_prefix(self, rendered: dict[str, Any]) -> None:
+        names = rendered["alarm_names"]
+        assert names["LexFulfillmentHandler-p99-duration"] == f"{NAME}-LexFulfillmentHandler-p99-duration"
+        assert all(name.startswith(f"{NAME}-") for name in names.values())
+        assert len(names) == 2 * len(FUNCTION_KEYS) + 3  # errors + throttles each, p99, spillover, workflow
