@@ -18,7 +18,14 @@ output "code_hook_interface_version" {
   value       = terraform_data.code_hook.triggers_replace.code_hook_interface_version
 }
 
-output "lambda_permission_statement_id" {
-  description = "Statement id of the resource-based policy statement that lets the bot alias invoke the Lambda alias."
-  value       = aws_lambda_permission.this.statement_id
+output "lambda_permission_statement" {
+  description = "The resource-based policy statement that lets the bot alias invoke the Lambda alias: statement_id, action, function_name, qualifier, principal and source_arn."
+  value = {
+    statement_id  = aws_lambda_permission.this.statement_id
+    action        = aws_lambda_permission.this.action
+    function_name = aws_lambda_permission.this.function_name
+    qualifier     = aws_lambda_permission.this.qualifier
+    principal     = aws_lambda_permission.this.principal
+    source_arn    = aws_lambda_permission.this.source_arn
+  }
 }
