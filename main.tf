@@ -209,8 +209,10 @@ module "monitoring" {
   }
   lex_function_key  = "LexFulfillmentHandler"
   state_machine_arn = var.workflow.enabled ? module.workflow[0].state_machine_arn : null
-  bedrock_model_id  = var.bedrock.model_id
-  dashboard_enabled = var.dashboard_enabled
-  alarms            = var.alarms
-  tags              = var.tags
+  # The ARN is unknown until the state machine exists; the alarm count must be known at plan time.
+  state_machine_enabled = var.workflow.enabled
+  bedrock_model_id      = var.bedrock.model_id
+  dashboard_enabled     = var.dashboard_enabled
+  alarms                = var.alarms
+  tags                  = var.tags
 }

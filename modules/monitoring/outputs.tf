@@ -34,3 +34,30 @@ output "alarm_names" {
     { for a in aws_cloudwatch_metric_alarm.workflow_executions_failed : trimprefix(a.alarm_name, "${var.name}-") => a.alarm_name },
   )
 }
+
+output "alarm_configurations" {
+  description = "What each alarm watches and when it fires, keyed like alarm_arns: alarm_name, namespace, metric_name, dimensions, statistic or extended_statistic, comparison_operator, threshold, period (s), evaluation_periods, datapoints_to_alarm, alarm_actions and ok_actions. For review and tests."
+  value = {
+    for a in concat(
+      aws_cloudwatch_metric_alarm.lex_p99_duration,
+      values(aws_cloudwatch_metric_alarm.provisioned_concurrency_spillover),
+      values(aws_cloudwatch_metric_alarm.errors),
+      values(aws_cloudwatch_metric_alarm.throttles),
+      aws_cloudwatch_metric_alarm.workflow_executions_failed,
+      ) : trimprefix(a.alarm_name, "${var.name}-") => {
+      alarm_name          = a.alarm_name
+      namespace           = a.namespace
+      metric_name         = a.metric_name
+      dimensions          = a.dimensions
+      statistic           = a.statistic
+      extended_statistic  = a.extended_statistic
+      comparison_operator = a.comparison_operator
+      threshold           = a.threshold
+      period              = a.period
+      evaluation_periods  = a.evaluation_periods
+      datapoints_to_alarm = a.datapoints_to_alarm
+      alarm_actions       = sort(a.alarm_actions)
+      ok_actions          = sort(a.ok_actions)
+    }
+  }
+}

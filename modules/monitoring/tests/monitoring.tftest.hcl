@@ -489,3 +489,35 @@ run "missing_lex_function_key_is_rejected" {
 
   expect_failures = [aws_cloudwatch_metric_alarm.lex_p99_duration]
 }
+
+run "state_machine_enabled_without_arn_is_rejected" {
+  command = plan
+
+  variables {
+    state_machine_arn     = null
+    state_machine_enabled = true
+  }
+
+  expect_failures = [aws_cloudwatch_dashboard.this, aws_cloudwatch_metric_alarm.workflow_executions_failed]
+}
+
+run "alarm_configurations_describe_the_alarms" {
+  command = plan
+
+  assert {
+    condition = (
+      output.alarm_configurations["LexFulfillmentHandler-p99-duration"].extended_statistic == "p99" &&
+      output.alarm_configurations["LexFulfillmentHandler-p99-duration"].statistic == null &&
+      output.alarm_configurations["LexFulfillmentHandler-p99-duration"].threshold == 7000 &&
+      output.alarm_configurations["LexFulfillmentHandler-p99-duration"].datapoints_to_alarm == 5 &&
+      output.alarm_configurations["CreateLeadHandler-errors"].datapoints_to_alarm == 1 &&
+      output.alarm_configurations["CreateLeadHandler-errors"].dimensions == tomap({ FunctionName = "test-CreateLeadHandler" })
+    )
+    error_message = "alarm_configurations must mirror the alarms: sustained breach for latency, first bad period for counts."
+  }
+
+  assert {
+    condition     = toset(keys(output.alarm_configurations)) == toset(keys(output.alarm_names))
+    error_message = "alarm_configurations and alarm_names must share keys."
+  }
+}
