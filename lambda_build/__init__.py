@@ -28,7 +28,7 @@ subclasses whose messages name the function and say what to do.
 """
 
 from lambda_build.errors import BuildError
-from lambda_build.pip import PipInstallRequest, PipRunner, SubprocessPipRunner
+from lambda_build.pip import PipRequest, PipRunner, SubprocessPipRunner
 from lambda_build.pipeline import (
     Builder,
     BuildPaths,
@@ -44,7 +44,7 @@ __all__ = [
     "BuildPaths",
     "BuildReport",
     "FunctionResult",
-    "PipInstallRequest",
+    "PipRequest",
     "PipRunner",
     "Staleness",
     "SubprocessPipRunner",

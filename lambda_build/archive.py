@@ -8,7 +8,7 @@ Determinism: the same inputs give the same bytes whatever the file mtimes, umask
 order or checkout path. Entries are sorted by name, every folder gets an explicit entry, every
 timestamp is 1980-01-01 00:00:00 (the zip epoch), modes are 0644 for files, 0755 for folders and for
 files with any executable bit, the creator is Unix, there are no extra fields or comments, and
-every file is deflated at ``COMPRESS_LEVEL``. Sources skip hidden files and folders (``.env`` never
+every file is deflated at ``COMPRESS_LEVEL`` (the writer is ``zipwriter``). Sources skip hidden files and folders (``.env`` never
 ships), ``__pycache__`` and ``*.pyc``. Zip format: https://pkware.cachefly.net/webdocs/casestudies/APPNOTE.TXT
 (the same deflate bytes also need the same zlib; CPython's bundled or the system's zlib are stable).
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,14 +29,12 @@ from lambda_build.config import REQUIREMENTS_FILE, SHARED_PACKAGE, Architecture
 from lambda_build.errors import ArchitectureError, ArchiveError, ExcludeError
 from lambda_build.globs import GlobSet
 from lambda_build.hashing import filebase64sha256
+from lambda_build.zipwriter import Member, ZipFormatError, dir_member, file_member, write_members
 
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 COMPRESS_LEVEL = 6
 FILE_MODE = 0o644
 EXEC_MODE = 0o755
 DIR_MODE = 0o755
-_UNIX = 3
-_MSDOS_DIRECTORY = 0x10
 TEMP_PREFIX = ".lambda_build-"
 
 
@@ -126,64 +123,9 @@ def collect_sources(function_dir: Path, shared_dir: Path, *, function: str) -> l
     return sorted(own + shared, key=lambda f: f.arcname)
 
 
-def collect_dependencies(site: Path | None, exclude: Iterable[str], *, function: str) -> list[SourceFile]:
-    """The installed requirements' files, less those the function's ``exclude`` globs match.
-
-    Raises:
-        ExcludeError: an exclude glob matched nothing (a typo, or the package's layout changed).
-    """
-    patterns = tuple(exclude)
-    if site is None:
-        if patterns:
-            raise ExcludeError(
-                f"exclude globs {list(patterns)} given but the function installs no requirements",
-                function=function,
-                hint="remove exclude from its build.toml table",
-            )
-        return []
-    globs = GlobSet(patterns)
-    used: set[str] = set()
-    files: list[SourceFile] = []
-    for source in _walk(site, "", function=function):
-        pattern = globs.matching_pattern(source.arcname) if patterns else None
-        if pattern is not None:
-            used.add(pattern)
-            continue
-        files.append(source)
-    unused = [p for p in patterns if p not in used]
-    if unused:
-        raise ExcludeError(
-            f"exclude glob(s) {unused} match nothing in the installed requirements",
-            function=function,
-            hint="fix or remove them in lambda_src/build.toml (paths are relative to the zip root, e.g. lxml/includes)",
-        )
-    return sorted(files, key=lambda f: f.arcname)
-
-
-def merge(sources: list[SourceFile], dependencies: list[SourceFile], *, function: str) -> list[SourceFile]:
-    """All zip files sorted by name, refusing a requirement that would shadow a source file or package.
-
-    Raises:
-        ArchiveError: the same top-level name comes from the sources and from the requirements.
-    """
-    source_tops = {f.arcname.split("/")[0] for f in sources}
-    clashes = sorted({f.arcname.split("/")[0] for f in dependencies} & source_tops)
-    if clashes:
-        raise ArchiveError(
-            f"installed requirements provide {', '.join(clashes)}, which the function's sources also provide",
-            function=function,
-            hint="rename the source module or package so imports are unambiguous",
-        )
-    return sorted(sources + dependencies, key=lambda f: f.arcname)
-
-
-def _directories(names: Iterable[str]) -> set[str]:
-    dirs: set[str] = set()
-    for name in names:
-        parts = name.split("/")[:-1]
-        for depth in range(1, len(parts) + 1):
-            dirs.add("/".join(parts[:depth]) + "/")
-    return dirs
+def collect_tree(site: Path, *, function: str) -> list[SourceFile]:
+    """Every file under an installed-requirements folder, with its zip path, sorted."""
+    return sorted(_walk(site, "", function=function), key=lambda f: f.arcname)
 
 
 def check_elf(arcname: str, head: bytes, architecture: Architecture) -> str | None:
@@ -201,59 +143,129 @@ def check_elf(arcname: str, head: bytes, architecture: Architecture) -> str | No
     return None
 
 
-def write_zip(files: list[SourceFile], dest: Path, *, function: str, architecture: Architecture) -> ZipResult:
-    """Write ``files`` to ``dest`` deterministically and atomically (temp file in dest's folder, then replace).
+def compress_files(files: list[SourceFile], *, function: str, architecture: Architecture) -> list[Member]:
+    """Read, check and deflate ``files`` into zip members with normalised modes.
+
+    Raises:
+        ArchitectureError: an ELF file (or a ``*.so``) is not a 64-bit little-endian ELF for
+            ``architecture``; all offenders are listed.
+        ArchiveError: a file cannot be read.
+    """
+    members: list[Member] = []
+    wrong: list[str] = []
+    for source in files:
+        try:
+            data = source.path.read_bytes()
+        except OSError as exc:
+            raise ArchiveError(
+                f"cannot read {source.path}: {exc}", function=function, hint="check the file's permissions"
+            ) from exc
+        problem = check_elf(source.arcname, data[: elf.HEADER_BYTES], architecture)
+        if problem:
+            wrong.append(problem)
+        members.append(file_member(source.arcname, data, EXEC_MODE if source.executable else FILE_MODE, COMPRESS_LEVEL))
+    if wrong:
+        listing = "\n".join("    " + w for w in wrong[:10])
+        more = f"\n    ... and {len(wrong) - 10} more" if len(wrong) > 10 else ""
+        raise ArchitectureError(
+            f"shared objects not built for Lambda {architecture.name} "
+            f"(needs 64-bit little-endian {architecture.machine}, e_machine {architecture.elf_machine}):\n"
+            f"{listing}{more}",
+            function=function,
+            hint="a wheel for another platform got in: check the pins and the architecture in "
+            "lambda_src/build.toml; vendored binaries must be built for the target",
+        )
+    return members
+
+
+def select_dependencies(members: list[Member] | None, exclude: Iterable[str], *, function: str) -> list[Member]:
+    """The requirements' members less those the function's ``exclude`` globs match.
+
+    Args:
+        members: the dependency tree's members, or None when the function installs nothing.
+        exclude: globs (``globs`` syntax) over zip paths.
+        function: for error messages.
+
+    Raises:
+        ExcludeError: an exclude glob matched nothing (a typo, or the package's layout changed).
+    """
+    patterns = tuple(exclude)
+    if members is None:
+        if patterns:
+            raise ExcludeError(
+                f"exclude globs {list(patterns)} given but the function installs no requirements",
+                function=function,
+                hint="remove exclude from its build.toml table",
+            )
+        return []
+    if not patterns:
+        return list(members)
+    globs = GlobSet(patterns)
+    used: set[str] = set()
+    kept: list[Member] = []
+    for member in members:
+        pattern = globs.matching_pattern(member.name)
+        if pattern is None:
+            kept.append(member)
+        else:
+            used.add(pattern)
+    unused = [p for p in patterns if p not in used]
+    if unused:
+        raise ExcludeError(
+            f"exclude glob(s) {unused} match nothing in the installed requirements",
+            function=function,
+            hint="fix or remove them in lambda_src/build.toml (paths are relative to the zip root, e.g. lxml/includes)",
+        )
+    return kept
+
+
+def merge(sources: list[Member], dependencies: list[Member], *, function: str) -> list[Member]:
+    """All members plus an entry per folder, sorted by name; requirements may not shadow sources.
+
+    Raises:
+        ArchiveError: the same top-level name comes from the sources and from the requirements.
+    """
+    source_tops = {m.name.split("/")[0] for m in sources}
+    clashes = sorted({m.name.split("/")[0] for m in dependencies} & source_tops)
+    if clashes:
+        raise ArchiveError(
+            f"installed requirements provide {', '.join(clashes)}, which the function's sources also provide",
+            function=function,
+            hint="rename the source module or package so imports are unambiguous",
+        )
+    files = sources + dependencies
+    folders = [dir_member(name, DIR_MODE) for name in _directories(m.name for m in files)]
+    return sorted(files + folders, key=lambda m: m.name)
+
+
+def _directories(names: Iterable[str]) -> set[str]:
+    dirs: set[str] = set()
+    for name in names:
+        parts = name.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            dirs.add("/".join(parts[:depth]) + "/")
+    return dirs
+
+
+def write_zip(members: list[Member], dest: Path, *, function: str) -> ZipResult:
+    """Write ``members`` (in order) to ``dest`` atomically: temp file in dest's folder, then replace.
 
     A failure leaves any previous ``dest`` untouched and no temp file behind.
 
     Raises:
-        ArchitectureError: an ELF file is not for ``architecture``.
-        ArchiveError: a file cannot be read.
+        ArchiveError: the zip would need zip64.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{dest.name}.", suffix=".tmp", dir=dest.parent)
     temp = Path(temp_name)
-    wrong: list[str] = []
     try:
-        with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w") as archive:
-            entries: list[tuple[str, SourceFile | None]] = [(f.arcname, f) for f in files]
-            entries += [(d, None) for d in _directories(f.arcname for f in files)]
-            for name, source in sorted(entries, key=lambda e: e[0]):
-                info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
-                info.create_system = _UNIX
-                if source is None:
-                    info.external_attr = ((stat.S_IFDIR | DIR_MODE) << 16) | _MSDOS_DIRECTORY
-                    info.compress_type = zipfile.ZIP_STORED
-                    archive.writestr(info, b"")
-                    continue
-                try:
-                    data = source.path.read_bytes()
-                except OSError as exc:
-                    raise ArchiveError(
-                        f"cannot read {source.path}: {exc}",
-                        function=function,
-                        hint="check the file's permissions",
-                    ) from exc
-                problem = check_elf(name, data[: elf.HEADER_BYTES], architecture)
-                if problem:
-                    wrong.append(problem)
-                mode = EXEC_MODE if source.executable else FILE_MODE
-                info.external_attr = (stat.S_IFREG | mode) << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, data, compresslevel=COMPRESS_LEVEL)
-            if wrong:
-                listing = "\n".join("    " + w for w in wrong[:10])
-                more = f"\n    ... and {len(wrong) - 10} more" if len(wrong) > 10 else ""
-                raise ArchitectureError(
-                    f"shared objects not built for Lambda {architecture.name} "
-                    f"(needs 64-bit little-endian {architecture.machine}, e_machine {architecture.elf_machine}):\n"
-                    f"{listing}{more}",
-                    function=function,
-                    hint="a wheel for another platform got in: check the pins and the architecture in "
-                    "lambda_src/build.toml; vendored binaries must be built for the target",
-                )
-        with temp.open("rb+") as written:
-            os.fsync(written.fileno())
+        with os.fdopen(handle, "wb") as out:
+            try:
+                write_members(out, members)
+            except ZipFormatError as exc:
+                raise ArchiveError(str(exc), function=function, hint="trim the function's requirements") from exc
+            out.flush()
+            os.fsync(out.fileno())
         result = ZipResult(size_bytes=temp.stat().st_size, source_code_hash=filebase64sha256(temp))
         os.chmod(temp, FILE_MODE)  # mkstemp's 0600 would follow the zip; keep dist/ readable as usual
         os.replace(temp, dest)

@@ -1,18 +1,20 @@
 """Install a function's pinned requirements for its Lambda platform, trim them, check they are complete.
 
 The result is a folder of importable packages, cached under ``<cache>/deps/<key>/site`` where the
-key hashes everything that decides its content (tool digest, runtime, architecture, the rendered
-pins). A source-only change therefore reuses it without running pip; pip's own wheel cache
-(``<cache>/pip``) makes a changed pin download only what changed.
+key hashes everything that decides its content (``DEPS_FORMAT``, rules, runtime, architecture,
+platform tags, the rendered pins). A source-only change therefore reuses it without running pip.
+Wheels are kept in ``<cache>/wheels``: only pins without a matching wheel there are downloaded
+(``pip download``, reading the index), and every install runs ``--no-index`` from that folder, so
+a changed pin fetches one wheel and a rebuilt tree needs no network at all.
 
-Trimming (``TRIM_RULES``) keeps what imports need and drops what cannot be imported or holds the
+Trimming (``rules.TRIM_RULES``) keeps what imports need and drops what cannot be imported or holds the
 build machine's paths: console-script shims in ``bin/``, C headers, compiled bytecode, test suites,
 Cython/C sources, type stubs, and the installer's own dist-info records. dist-info keeps METADATA
 (``importlib.metadata.version``), entry_points.txt, top_level.txt, WHEEL and license files.
 
 Completeness: every installed distribution's ``Requires-Dist`` (markers evaluated for the target,
 extras followed) must be met by another pinned distribution or by the runtime's own boto3 set
-(``RUNTIME_PROVIDED``); pip's ``--no-deps`` does not check this. Metadata format:
+(``rules.RUNTIME_PROVIDED``); pip's ``--no-deps`` does not check this. Metadata format:
 https://packaging.python.org/en/latest/specifications/core-metadata/#requires-dist-multiple-use
 """
 
@@ -28,9 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from lambda_build.archive import COMPRESS_LEVEL, collect_tree, compress_files
 from lambda_build.config import FunctionConfig, marker_environment, platform_tags
 from lambda_build.errors import (
     ArchiveError,
@@ -38,41 +42,15 @@ from lambda_build.errors import (
     RequirementError,
 )
 from lambda_build.globs import GlobSet
-from lambda_build.hashing import tool_digest
-from lambda_build.pip import PipInstallRequest, PipRunner
+from lambda_build.hashing import FieldHasher
+from lambda_build.pip import PipRequest, PipRunner
 from lambda_build.requirements import PinnedRequirement, render_for_pip
-
-# What the Lambda Python runtimes already ship (boto3 and the libraries it depends on, less urllib3,
-# whose runtime version is an implementation detail). A function may still pin any of them.
-# Source: https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html (runtime-included SDK).
-RUNTIME_PROVIDED: frozenset[str] = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six"})
-
-TRIM_RULES: tuple[str, ...] = (
-    "bin",  # console-script shims: their shebang holds the build interpreter's path
-    "include",  # C headers pip's --target puts beside the packages
-    "**/__pycache__",
-    "**/*.pyc",
-    "**/*.pyo",
-    "*/**/tests",  # test suites inside packages (a top-level package named test/tests stays)
-    "*/**/test",
-    "**/.pytest_cache",
-    "**/*.pyx",
-    "**/*.pxd",
-    "**/*.pxi",
-    "**/*.c",
-    "**/*.h",
-    "**/*.cpp",
-    "**/*.hpp",
-    "**/*.pyi",
-    "lxml/includes",
-    "*.dist-info/RECORD",  # lists the install path's files and hashes; nothing imports it
-    "*.dist-info/INSTALLER",
-    "*.dist-info/REQUESTED",
-    "*.dist-info/direct_url.json",  # holds the absolute path or URL the wheel came from
-)
+from lambda_build.rules import RUNTIME_PROVIDED, TRIM_RULES
+from lambda_build.zipwriter import write_members
 
 _TRIM = GlobSet(TRIM_RULES)
 _COMPLETE_MARKER = ".complete"
+MEMBERS_FILE = "members.zip"
 
 
 @dataclass(frozen=True)
@@ -203,19 +181,112 @@ def find_embedded_path(site: Path, needle: str) -> list[str]:
     return hits
 
 
+# Bump when install, trim or verification logic changes what lands in a cached tree.
+DEPS_FORMAT = "3"
+
+
 def deps_key(config: FunctionConfig, pip_requirements: str) -> str:
-    """Hex key of a dependency tree: tool digest, runtime, architecture, platform tags and pins."""
-    digest = hashlib.sha256()
-    for part in (
-        tool_digest(),
-        config.runtime.name,
-        config.architecture.name,
-        " ".join(platform_tags(config.runtime, config.architecture)),
-        pip_requirements,
-    ):
-        data = part.encode()
-        digest.update(len(data).to_bytes(8, "big") + data)
+    """Hex key of a dependency tree: format, rules, runtime, architecture, platform tags and pins."""
+    hasher = FieldHasher()
+    hasher.add("deps", DEPS_FORMAT, config.runtime.name, config.architecture.name, "level", str(COMPRESS_LEVEL))
+    hasher.add_all("platforms", platform_tags(config.runtime, config.architecture))
+    hasher.add_all("trim", TRIM_RULES)
+    hasher.add_all("runtime-provided", sorted(RUNTIME_PROVIDED))
+    hasher.add("requirements", pip_requirements)
+    return hasher.hexdigest()
+
+
+def supported_tags(config: FunctionConfig) -> frozenset[Tag]:
+    """Wheel tags the function's runtime and architecture accept (PEP 425 / PEP 600)."""
+    version = tuple(int(part) for part in config.runtime.python_version.split("."))
+    platforms = list(platform_tags(config.runtime, config.architecture))
+    tags = list(cpython_tags(version, abis=[config.runtime.abi], platforms=platforms))
+    tags += compatible_tags(version, interpreter=config.runtime.abi, platforms=platforms)
+    return frozenset(tags)
+
+
+def _file_digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
     return digest.hexdigest()
+
+
+def cached_wheel(wheel_dir: Path, pin: PinnedRequirement, tags: frozenset[Tag]) -> Path | None:
+    """A wheel in ``wheel_dir`` that satisfies ``pin`` for ``tags`` (and its hashes, if any), else None."""
+    try:
+        wanted: Version | str = Version(pin.version)
+    except InvalidVersion:
+        wanted = pin.version
+    for path in sorted(wheel_dir.glob("*.whl")):
+        try:
+            name, version, _build, wheel_tags = parse_wheel_filename(path.name)
+        except (InvalidWheelFilename, InvalidVersion):
+            continue
+        if name != pin.key or (version != wanted and str(version) != pin.version) or not (wheel_tags & tags):
+            continue
+        if pin.hashes and not any(_file_digest(path, h.split(":", 1)[0]) == h.split(":", 1)[1] for h in pin.hashes):
+            continue
+        return path
+    return None
+
+
+def fetch_wheels(
+    config: FunctionConfig,
+    pins: list[PinnedRequirement],
+    *,
+    wheel_dir: Path,
+    cache_dir: Path,
+    pip_runner: PipRunner,
+    parallel: int = 1,
+) -> list[str]:
+    """Download the wheels of ``pins`` that ``wheel_dir`` lacks; return the names fetched.
+
+    Missing pins are split into ``parallel`` groups downloaded at once (pip spends most of its time
+    reading index pages, one project after another). Each group downloads into its own temp folder
+    and its wheels are moved into ``wheel_dir`` atomically, so concurrent builds never see half a file.
+
+    Raises:
+        PipError: a download failed.
+    """
+    tags = supported_tags(config)
+    wheel_dir.mkdir(parents=True, exist_ok=True)
+    missing = [pin for pin in pins if cached_wheel(wheel_dir, pin, tags) is None]
+    if not missing:
+        return []
+    groups = [missing[index :: max(1, parallel)] for index in range(min(max(1, parallel), len(missing)))]
+
+    def download(group: list[PinnedRequirement]) -> None:
+        work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=wheel_dir))
+        try:
+            requirements_file = work / "requirements.txt"
+            requirements_file.write_text(render_for_pip(group), encoding="utf-8")
+            pip_runner.download(
+                PipRequest(
+                    function=config.name,
+                    requirements_file=requirements_file,
+                    dest=work / "wheels",
+                    python_version=config.runtime.python_version,
+                    abi=config.runtime.abi,
+                    platforms=platform_tags(config.runtime, config.architecture),
+                    cache_dir=cache_dir / "pip",
+                )
+            )
+            for wheel in sorted((work / "wheels").glob("*.whl")):
+                os.replace(wheel, wheel_dir / wheel.name)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    if len(groups) == 1:
+        download(groups[0])
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            for future in [pool.submit(download, group) for group in groups]:
+                future.result()
+    return sorted(pin.name for pin in missing)
 
 
 def prepare_dependencies(
@@ -224,17 +295,21 @@ def prepare_dependencies(
     *,
     cache_dir: Path,
     pip_runner: PipRunner,
+    parallel: int = 1,
 ) -> Path | None:
-    """Return a folder holding the function's trimmed, verified requirements, installing if needed.
+    """Install, trim and verify the function's requirements once per key; return their compressed members.
 
     Args:
         config: the function's target.
         pins: the applicable pins (``requirements.applicable``).
-        cache_dir: the build cache root (``.cache``); pip's wheel cache is ``cache_dir/pip``.
+        cache_dir: the build cache root (``.cache``): trees in ``deps/``, wheels in ``wheels/``,
+            pip's HTTP cache in ``pip/``.
         pip_runner: who runs pip.
+        parallel: concurrent downloads for missing wheels.
 
     Returns:
-        The folder, or None when there is nothing to install.
+        A zip (``zipwriter`` format) of the trimmed, checked tree, compressed, for
+        ``zipwriter.read_members``; None when there is nothing to install.
 
     Raises:
         PipError, IncompleteDependenciesError, ArchiveError: see the respective classes. A failed
@@ -247,7 +322,9 @@ def prepare_dependencies(
     root = cache_dir / "deps"
     final = root / key
     if (final / _COMPLETE_MARKER).is_file():
-        return final / "site"
+        return final / MEMBERS_FILE
+    wheel_dir = cache_dir / "wheels"
+    fetch_wheels(config, pins, wheel_dir=wheel_dir, cache_dir=cache_dir, pip_runner=pip_runner, parallel=parallel)
     root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
     try:
@@ -255,16 +332,19 @@ def prepare_dependencies(
         requirements_file.write_text(rendered, encoding="utf-8")
         site = work / "site"
         site.mkdir()
-        request = PipInstallRequest(
-            function=config.name,
-            requirements_file=requirements_file,
-            target_dir=site,
-            python_version=config.runtime.python_version,
-            abi=config.runtime.abi,
-            platforms=platform_tags(config.runtime, config.architecture),
-            cache_dir=cache_dir / "pip",
+        pip_runner.install(
+            PipRequest(
+                function=config.name,
+                requirements_file=requirements_file,
+                dest=site,
+                python_version=config.runtime.python_version,
+                abi=config.runtime.abi,
+                platforms=platform_tags(config.runtime, config.architecture),
+                cache_dir=cache_dir / "pip",
+                find_links=wheel_dir,
+                no_index=True,
+            )
         )
-        pip_runner.install(request)
         trim(site)
         leaks = find_embedded_path(site, str(work))
         if leaks:
@@ -272,14 +352,16 @@ def prepare_dependencies(
                 f"installed files hold the build folder's absolute path: {', '.join(leaks[:5])}",
                 function=config.name,
                 hint="these would differ per machine; add them to exclude in build.toml if unused, "
-                "or report it (lambda_build/deps.py TRIM_RULES)",
+                "or report it (lambda_build/rules.py TRIM_RULES)",
             )
-        check_complete(
-            site,
-            pins,
-            marker_environment(config.runtime, config.architecture),
-            function=config.name,
+        check_complete(site, pins, marker_environment(config.runtime, config.architecture), function=config.name)
+        # Compressed once here, copied as-is into every zip that uses this tree.
+        members = compress_files(
+            collect_tree(site, function=config.name), function=config.name, architecture=config.architecture
         )
+        with (work / MEMBERS_FILE).open("wb") as out:
+            write_members(out, members)
+        shutil.rmtree(site)
         (work / _COMPLETE_MARKER).write_text(rendered, encoding="utf-8")
         try:
             os.rename(work, final)
@@ -287,7 +369,7 @@ def prepare_dependencies(
             if not (final / _COMPLETE_MARKER).is_file():
                 raise
             shutil.rmtree(work, ignore_errors=True)  # another build filled the same key first
-        return final / "site"
+        return final / MEMBERS_FILE
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

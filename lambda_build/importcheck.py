@@ -26,7 +26,7 @@ from pathlib import Path
 
 from lambda_build.config import ARCHITECTURES, Architecture, Runtime, platform_tags
 from lambda_build.errors import ImportCheckError
-from lambda_build.pip import PipInstallRequest, PipRunner
+from lambda_build.pip import PipRequest, PipRunner
 
 # boto3 as the Lambda runtime ships it (pinned to the version the project's tests use).
 RUNTIME_SDK_PINS: tuple[str, ...] = ("boto3==1.40.61", "botocore==1.40.61")
@@ -111,10 +111,10 @@ def ensure_runtime_site(cache_dir: Path, runtime: Runtime, architecture: Archite
         requirements.write_text("".join(pin + "\n" for pin in RUNTIME_SDK_PINS), encoding="utf-8")
         (work / "site").mkdir()
         pip_runner.install(
-            PipInstallRequest(
+            PipRequest(
                 function="(runtime boto3)",
                 requirements_file=requirements,
-                target_dir=work / "site",
+                dest=work / "site",
                 python_version=runtime.python_version,
                 abi=runtime.abi,
                 platforms=platform_tags(runtime, architecture),

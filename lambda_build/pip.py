@@ -1,10 +1,14 @@
 """Running pip: the ``PipRunner`` protocol the pipeline depends on, and the real subprocess runner.
 
-The pipeline never imports pip; it hands a ``PipInstallRequest`` to a runner. Tests pass a fake
+The pipeline never imports pip; it hands ``PipRequest``s to a runner. Tests pass a fake
 (``lambda_build.testing.FakePipRunner``); the CLI passes ``SubprocessPipRunner``, which runs
-``python -m pip install`` with the target platform's flags
+``python -m pip download|install`` with the target platform's flags
 (https://pip.pypa.io/en/stable/cli/pip_install/#cmdoption-platform) so wheels are chosen for
 Lambda, never for the build machine.
+
+Two steps, so the slow part (reading the index, which for projects with thousands of wheels takes
+seconds per project) happens once per wheel: ``download`` fetches missing wheels into the build's
+wheel folder, ``install`` then runs with ``--no-index --find-links <wheel folder>``.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -21,45 +25,48 @@ from lambda_build.errors import PipError
 
 
 @dataclass(frozen=True)
-class PipInstallRequest:
-    """One ``pip install --target`` for one Lambda platform.
+class PipRequest:
+    """One ``pip download`` or ``pip install --target`` for one Lambda platform.
 
     Attributes:
         function: the function it is for (error messages only).
         requirements_file: a requirements file in pip's syntax.
-        target_dir: an empty folder to install into.
+        dest: the folder to download wheels into, or the empty folder to install into.
         python_version: ``major.minor`` of the target runtime.
         abi: the CPython ABI tag, e.g. ``cp312`` (pip adds ``abi3`` and ``none`` itself).
         platforms: wheel platform tags, most specific first.
-        cache_dir: pip's cache (downloaded wheels), or None for pip's default.
-        no_deps: install exactly the listed pins (the build) or resolve dependencies (runtime site).
+        cache_dir: pip's HTTP cache, or None for pip's default.
+        no_deps: take exactly the listed pins (the build) or resolve dependencies (runtime site).
+        find_links: a local wheel folder to install from.
+        no_index: install from ``find_links`` only, never the index.
     """
 
     function: str
     requirements_file: Path
-    target_dir: Path
+    dest: Path
     python_version: str
     abi: str
     platforms: tuple[str, ...]
     cache_dir: Path | None = None
     no_deps: bool = True
-    requirements: tuple[str, ...] = field(default=())
+    find_links: Path | None = None
+    no_index: bool = False
 
 
 class PipRunner(Protocol):
-    """Installs a ``PipInstallRequest``; raises ``PipError`` on failure."""
+    """Runs pip; both methods raise ``PipError`` on failure."""
 
-    def install(self, request: PipInstallRequest) -> None:
-        """Install the request's requirements into ``request.target_dir``."""
+    def download(self, request: PipRequest) -> None:
+        """Download the request's wheels into ``request.dest``."""
+        ...
+
+    def install(self, request: PipRequest) -> None:
+        """Install the request's requirements into ``request.dest`` (``--target``)."""
         ...
 
 
-def pip_arguments(request: PipInstallRequest) -> list[str]:
-    """The ``pip install`` argument list (after ``python -m pip``) for ``request``."""
+def _platform_arguments(request: PipRequest) -> list[str]:
     args = [
-        "install",
-        "--target",
-        str(request.target_dir),
         "--only-binary=:all:",
         "--implementation",
         "cp",
@@ -67,7 +74,6 @@ def pip_arguments(request: PipInstallRequest) -> list[str]:
         request.python_version,
         "--abi",
         request.abi,
-        "--no-compile",
         "--no-input",
         "--disable-pip-version-check",
         "--progress-bar",
@@ -79,9 +85,18 @@ def pip_arguments(request: PipInstallRequest) -> list[str]:
         args.append("--no-deps")
     if request.cache_dir is not None:
         args += ["--cache-dir", str(request.cache_dir)]
-    args += ["-r", str(request.requirements_file)]
-    args += list(request.requirements)
-    return args
+    if request.no_index:
+        args.append("--no-index")
+    if request.find_links is not None:
+        args += ["--find-links", str(request.find_links)]
+    return args + ["-r", str(request.requirements_file)]
+
+
+def pip_arguments(action: str, request: PipRequest) -> list[str]:
+    """The argument list after ``python -m pip`` for ``action`` (``download`` or ``install``)."""
+    if action == "download":
+        return ["download", "--dest", str(request.dest), *_platform_arguments(request)]
+    return ["install", "--target", str(request.dest), "--no-compile", *_platform_arguments(request)]
 
 
 class SubprocessPipRunner:
@@ -94,31 +109,29 @@ class SubprocessPipRunner:
     """
 
     def __init__(
-        self,
-        python: str = sys.executable,
-        env: Mapping[str, str] | None = None,
-        tail_lines: int = 15,
+        self, python: str = sys.executable, env: Mapping[str, str] | None = None, tail_lines: int = 15
     ) -> None:
         self.python = python
         self.env = dict(env or {})
         self.tail_lines = tail_lines
 
-    def install(self, request: PipInstallRequest) -> None:
-        """Run pip; raise ``PipError`` with pip's last lines when it exits non-zero."""
+    def download(self, request: PipRequest) -> None:
+        """Run ``pip download``; raise ``PipError`` with pip's last lines when it fails."""
+        self._run("download", request)
+
+    def install(self, request: PipRequest) -> None:
+        """Run ``pip install --target``; raise ``PipError`` with pip's last lines when it fails."""
+        self._run("install", request)
+
+    def _run(self, action: str, request: PipRequest) -> None:
         env = dict(os.environ)
         # --target installs must not pick up a target or user scheme from the caller's environment,
         # and must not write bytecode (timestamps and paths would make zips differ).
         for name in ("PIP_TARGET", "PIP_USER", "PIP_PREFIX", "PIP_REQUIRE_VIRTUALENV"):
             env.pop(name, None)
-        env.update(
-            {
-                "PYTHONDONTWRITEBYTECODE": "1",
-                "PIP_NO_INPUT": "1",
-                "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-            }
-        )
+        env.update({"PYTHONDONTWRITEBYTECODE": "1", "PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
         env.update(self.env)
-        command = [self.python, "-m", "pip", *pip_arguments(request)]
+        command = [self.python, "-m", "pip", *pip_arguments(action, request)]
         try:
             completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         except OSError as exc:
@@ -131,7 +144,7 @@ class SubprocessPipRunner:
             lines = (completed.stdout + completed.stderr).strip().splitlines()
             tail = "\n".join("    " + line for line in lines[-self.tail_lines :])
             raise PipError(
-                f"pip install failed (exit {completed.returncode}) for platform "
+                f"pip {action} failed (exit {completed.returncode}) for platform "
                 f"{request.platforms[0]} / Python {request.python_version}; pip's last lines:\n{tail}",
                 function=request.function,
                 hint="check that each pin exists on the index as a wheel for this platform and Python "

@@ -10,18 +10,18 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from lambda_build.archive import (
     COMPRESS_LEVEL,
     TEMP_PREFIX,
     SourceFile,
-    collect_dependencies,
     collect_sources,
+    compress_files,
     merge,
+    select_dependencies,
     write_zip,
 )
 from lambda_build.config import (
@@ -33,7 +33,6 @@ from lambda_build.config import (
     load_config,
     marker_environment,
 )
-from lambda_build.deps import TRIM_RULES, parse_requirements_file, prepare_dependencies
 from lambda_build.errors import (
     BuildError,
     FunctionNotFoundError,
@@ -47,8 +46,11 @@ from lambda_build.manifest import (
     read_manifest,
     write_manifest,
 )
-from lambda_build.pip import PipRunner
-from lambda_build.requirements import applicable
+from lambda_build.rules import TRIM_RULES
+from lambda_build.zipwriter import read_members
+
+if TYPE_CHECKING:
+    from lambda_build.pip import PipRunner
 
 
 @dataclass(frozen=True)
@@ -254,30 +256,26 @@ class Builder:
             inputs = self.inputs(config)
             if self.staleness(inputs, previous) is None and previous is not None:
                 return FunctionResult(config.name, "reused", previous, self.clock() - started)
+            # Imported here so a no-change run never loads `packaging` or pip plumbing.
+            from lambda_build.deps import parse_requirements_file, prepare_dependencies
+            from lambda_build.requirements import applicable
+
             pins = parse_requirements_file(inputs.requirements_path, function=config.name)
-            active = applicable(
-                pins,
-                marker_environment(config.runtime, config.architecture),
-                function=config.name,
-            )
+            active = applicable(pins, marker_environment(config.runtime, config.architecture), function=config.name)
+            sources = compress_files(list(inputs.sources), function=config.name, architecture=config.architecture)
             # Functions with identical pins share one cache entry; the lock keeps two threads from
-            # running pip for it at once.
-            with self._key_lock(
-                f"{config.runtime.name}/{config.architecture.name}/{sorted(p.pip_line() for p in active)}"
-            ):
-                site = prepare_dependencies(
-                    config,
-                    active,
-                    cache_dir=self.paths.cache_dir,
-                    pip_runner=self.pip_runner,
+            # installing it at once.
+            lock_key = f"{config.runtime.name}/{config.architecture.name}/{sorted(p.pip_line() for p in active)}"
+            with self._key_lock(lock_key):
+                tree = prepare_dependencies(
+                    config, active, cache_dir=self.paths.cache_dir, pip_runner=self.pip_runner, parallel=self.jobs
                 )
-            files = merge(
-                list(inputs.sources),
-                collect_dependencies(site, config.exclude, function=config.name),
-                function=config.name,
+            dependencies = read_members(tree.read_bytes()) if tree is not None else None
+            members = merge(
+                sources, select_dependencies(dependencies, config.exclude, function=config.name), function=config.name
             )
             zip_path = self.zip_path(config.name)
-            written = write_zip(files, zip_path, function=config.name, architecture=config.architecture)
+            written = write_zip(members, zip_path, function=config.name)
         except BuildError:
             raise
         except OSError as exc:
@@ -347,6 +345,8 @@ class Builder:
             for config in configs.values():
                 self._run_one(config, previous.get(config.name), report)
         else:
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=self.jobs) as pool:
                 for future in [pool.submit(self._run_one, c, previous.get(c.name), report) for c in configs.values()]:
                     future.result()

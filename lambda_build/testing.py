@@ -16,7 +16,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from lambda_build.errors import PipError
-from lambda_build.pip import PipInstallRequest
+from lambda_build.pip import PipRequest
 
 _LINE = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)(?:\[(?P<extras>[^\]]*)\])?===?(?P<version>\S+)(?P<rest>.*)$")
 
@@ -43,54 +43,77 @@ class FakeDistribution:
 
 
 class FakePipRunner:
-    """Installs ``FakeDistribution``s named by a request's requirements file.
+    """Downloads and installs ``FakeDistribution``s named by a request's requirements file.
+
+    ``download`` writes an empty ``<name>-<version>-py3-none-any.whl`` per pin into ``dest``;
+    ``install`` with ``no_index`` insists that such a wheel is in ``find_links``, as pip would.
 
     Args:
         distributions: what the fake "index" holds.
-        fail_with: when set, every install fails with this text as pip's output.
+        fail_with: when set, every call fails with this text as pip's output.
 
     Attributes:
-        requests: every request received, in order.
+        requests: every (action, request) received, in order.
     """
 
-    def __init__(
-        self,
-        distributions: list[FakeDistribution] | None = None,
-        fail_with: str | None = None,
-    ) -> None:
+    def __init__(self, distributions: list[FakeDistribution] | None = None, fail_with: str | None = None) -> None:
         self.index = {canonicalize_name(d.name): d for d in distributions or []}
         self.fail_with = fail_with
-        self.requests: list[PipInstallRequest] = []
+        self.requests: list[tuple[str, PipRequest]] = []
 
-    def install(self, request: PipInstallRequest) -> None:
-        """Install the requested pins, or raise ``PipError`` as the real runner would."""
-        self.requests.append(request)
+    def actions(self, action: str) -> list[PipRequest]:
+        """The requests received for ``action`` (``download`` or ``install``)."""
+        return [request for name, request in self.requests if name == action]
+
+    def _pins(self, action: str, request: PipRequest) -> list[FakeDistribution]:
+        self.requests.append((action, request))
         if self.fail_with is not None:
             raise PipError(
-                f"pip install failed (exit 1); pip's last lines:\n    {self.fail_with}",
+                f"pip {action} failed (exit 1); pip's last lines:\n    {self.fail_with}",
                 function=request.function,
                 hint="fake pip failure",
             )
+        found: list[FakeDistribution] = []
         for raw in request.requirements_file.read_text(encoding="utf-8").splitlines():
             line = raw.strip()
             if not line:
                 continue
             match = _LINE.match(line)
             if match is None:
-                raise PipError(
-                    f"fake pip cannot parse {line!r}",
-                    function=request.function,
-                    hint="fix the test",
-                )
+                raise PipError(f"fake pip cannot parse {line!r}", function=request.function, hint="fix the test")
             dist = self.index.get(canonicalize_name(match["name"]))
             if dist is None or dist.version != match["version"]:
                 raise PipError(
-                    "pip install failed (exit 1); pip's last lines:\n"
+                    f"pip {action} failed (exit 1); pip's last lines:\n"
                     f"    ERROR: No matching distribution found for {match['name']}=={match['version']}",
                     function=request.function,
                     hint="check that each pin exists on the index as a wheel for this platform",
                 )
-            self._install(dist, request.target_dir)
+            found.append(dist)
+        return found
+
+    @staticmethod
+    def wheel_name(dist: FakeDistribution) -> str:
+        """The fake wheel's file name."""
+        return f"{canonicalize_name(dist.name).replace('-', '_')}-{dist.version}-py3-none-any.whl"
+
+    def download(self, request: PipRequest) -> None:
+        """Write a fake wheel per pin into ``request.dest``."""
+        for dist in self._pins("download", request):
+            request.dest.mkdir(parents=True, exist_ok=True)
+            (request.dest / self.wheel_name(dist)).write_bytes(f"{dist.name} {dist.version}".encode())
+
+    def install(self, request: PipRequest) -> None:
+        """Install the requested pins into ``request.dest``, as ``pip install --target`` would."""
+        for dist in self._pins("install", request):
+            if request.no_index and not (request.find_links and (request.find_links / self.wheel_name(dist)).is_file()):
+                raise PipError(
+                    f"pip install failed (exit 1); pip's last lines:\n    ERROR: No matching distribution found "
+                    f"for {dist.name}=={dist.version} (--no-index)",
+                    function=request.function,
+                    hint="download the wheel first",
+                )
+            self._install(dist, request.dest)
 
     @staticmethod
     def _install(dist: FakeDistribution, target: Path) -> None:

@@ -11,6 +11,7 @@ from lambda_build.deps import check_complete, prepare_dependencies, trim
 from lambda_build.errors import ArchiveError, IncompleteDependenciesError, PipError
 from lambda_build.requirements import applicable, parse_requirements
 from lambda_build.testing import FakeDistribution, FakePipRunner, write_files
+from lambda_build.zipwriter import read_members
 
 CONFIG = FunctionConfig("Fn", RUNTIMES["python3.12"], ARCHITECTURES["x86_64"])
 ENV = marker_environment(CONFIG.runtime, CONFIG.architecture)
@@ -31,13 +32,18 @@ def _site(tmp_path: Path, dists: list[FakeDistribution], text: str) -> Path:
 
 def test_pip_gets_target_platform_flags_and_only_the_applicable_pins(tmp_path: Path, fake_pip: FakePipRunner) -> None:
     pins = _pins('tinylib==1.0.0\ndepone==1.2.0\nsix==1.17.0 ; platform_machine == "aarch64"\n')
-    site = prepare_dependencies(CONFIG, applicable(pins, ENV, function="Fn"), cache_dir=tmp_path, pip_runner=fake_pip)
-    assert site is not None and (site / "tinylib" / "core.py").is_file()
-    assert not (site / "six.py").exists()
-    request = fake_pip.requests[0]
-    assert (request.python_version, request.abi, request.no_deps) == ("3.12", "cp312", True)
-    assert request.platforms[0] == "manylinux_2_34_x86_64"
-    assert request.cache_dir == tmp_path / "pip"
+    tree = prepare_dependencies(CONFIG, applicable(pins, ENV, function="Fn"), cache_dir=tmp_path, pip_runner=fake_pip)
+    assert tree is not None
+    names = [m.name for m in read_members(tree.read_bytes())]
+    assert "tinylib/core.py" in names and "depone.py" in names
+    assert "six.py" not in names
+    download, install = fake_pip.actions("download"), fake_pip.actions("install")
+    assert len(download) == 1 and len(install) == 1
+    assert (install[0].python_version, install[0].abi, install[0].no_deps) == ("3.12", "cp312", True)
+    assert install[0].platforms[0] == "manylinux_2_34_x86_64"
+    assert (install[0].no_index, install[0].find_links) == (True, tmp_path / "wheels")
+    assert download[0].cache_dir == tmp_path / "pip"
+    assert download[0].requirements_file.name == "requirements.txt"
 
 
 def test_trim_keeps_what_imports_need(tmp_path: Path, fake_dists: list[FakeDistribution]) -> None:
@@ -130,14 +136,24 @@ def test_markers_for_other_platforms_are_ignored(tmp_path: Path) -> None:
 
 
 def test_dependency_tree_is_cached_by_pins_and_target(tmp_path: Path, fake_pip: FakePipRunner) -> None:
-    pins = _pins("tinylib==1.0.0\ndepone==1.2.0\n")
+    pins = _pins("depone==1.2.0\nsix==1.17.0\n")  # pure Python: installable for both architectures
     first = prepare_dependencies(CONFIG, pins, cache_dir=tmp_path, pip_runner=fake_pip)
     second = prepare_dependencies(CONFIG, pins, cache_dir=tmp_path, pip_runner=fake_pip)
     assert first == second
-    assert len(fake_pip.requests) == 1
+    assert len(fake_pip.actions("install")) == 1
     arm = FunctionConfig("Fn", CONFIG.runtime, ARCHITECTURES["arm64"])
     assert prepare_dependencies(arm, pins, cache_dir=tmp_path, pip_runner=fake_pip) != first
-    assert len(fake_pip.requests) == 2
+    assert len(fake_pip.actions("install")) == 2
+    assert len(fake_pip.actions("download")) == 1  # py3-none-any wheels serve both architectures
+
+
+def test_an_x86_64_extension_fails_an_arm64_build(tmp_path: Path, fake_pip: FakePipRunner) -> None:
+    from lambda_build.errors import ArchitectureError
+
+    arm = FunctionConfig("Fn", CONFIG.runtime, ARCHITECTURES["arm64"])
+    with pytest.raises(ArchitectureError, match="tinylib/_speed.cpython-312-x86_64-linux-gnu.so: ELF for x86_64"):
+        prepare_dependencies(arm, _pins("tinylib==1.0.0\ndepone==1.2.0\n"), cache_dir=tmp_path, pip_runner=fake_pip)
+    assert list(tmp_path.glob("deps/*")) == []
 
 
 def test_no_requirements_means_no_pip(tmp_path: Path, fake_pip: FakePipRunner) -> None:
@@ -152,15 +168,64 @@ def test_failed_install_leaves_nothing_in_the_cache(
     runner = FakePipRunner(fake_dists, fail_with=fail_with)
     with pytest.raises(error):
         prepare_dependencies(CONFIG, _pins("tinylib==1.0.0\n"), cache_dir=tmp_path, pip_runner=runner)
-    assert list((tmp_path / "deps").iterdir()) == []
+    assert list(tmp_path.glob("deps/*")) == []
+    assert list(tmp_path.glob("wheels/.tmp*")) == []
 
 
 def test_files_holding_the_build_path_are_refused(tmp_path: Path, fake_dists: list[FakeDistribution]) -> None:
     class LeakyPip(FakePipRunner):
         def install(self, request):  # noqa: ANN001, ANN202
             super().install(request)
-            (request.target_dir / "tinylib" / "paths.py").write_text(f"ROOT = {str(request.target_dir)!r}\n")
+            (request.dest / "tinylib" / "paths.py").write_text(f"ROOT = {str(request.dest)!r}\n")
 
     runner = LeakyPip(fake_dists)
     with pytest.raises(ArchiveError, match="tinylib/paths.py"):
         prepare_dependencies(CONFIG, _pins("tinylib==1.0.0\ndepone==1.2.0\n"), cache_dir=tmp_path, pip_runner=runner)
+
+
+def test_only_wheels_missing_from_the_wheel_folder_are_downloaded(tmp_path: Path, fake_pip: FakePipRunner) -> None:
+    prepare_dependencies(CONFIG, _pins("tinylib==1.0.0\ndepone==1.2.0\n"), cache_dir=tmp_path, pip_runner=fake_pip)
+    prepare_dependencies(
+        CONFIG, _pins("tinylib==1.0.0\ndepone==1.2.0\nsix==1.17.0\n"), cache_dir=tmp_path, pip_runner=fake_pip
+    )
+    downloads = fake_pip.actions("download")
+    assert len(downloads) == 2
+    assert downloads[1].requirements_file.exists() is False  # temp folder cleaned up
+    assert sorted(p.name for p in (tmp_path / "wheels").iterdir()) == [
+        "depone-1.2.0-py3-none-any.whl",
+        "six-1.17.0-py3-none-any.whl",
+        "tinylib-1.0.0-py3-none-any.whl",
+    ]
+
+
+def test_a_cached_wheel_with_the_wrong_hash_is_fetched_again(tmp_path: Path, fake_pip: FakePipRunner) -> None:
+    import hashlib
+
+    wheel_dir = tmp_path / "wheels"
+    wheel_dir.mkdir()
+    (wheel_dir / "six-1.17.0-py3-none-any.whl").write_bytes(b"other bytes")
+    good = hashlib.sha256(b"six 1.17.0").hexdigest()
+    pins = _pins(f"six==1.17.0 --hash=sha256:{good}\n")
+    from lambda_build.deps import cached_wheel, fetch_wheels, supported_tags
+
+    assert cached_wheel(wheel_dir, pins[0], supported_tags(CONFIG)) is None
+    assert fetch_wheels(CONFIG, pins, wheel_dir=wheel_dir, cache_dir=tmp_path, pip_runner=fake_pip) == ["six"]
+    assert cached_wheel(wheel_dir, pins[0], supported_tags(CONFIG)) == wheel_dir / "six-1.17.0-py3-none-any.whl"
+
+
+def test_wheels_for_another_platform_do_not_count(tmp_path: Path) -> None:
+    from lambda_build.deps import cached_wheel, supported_tags
+
+    wheel_dir = tmp_path / "wheels"
+    wheel_dir.mkdir()
+    for name in (
+        "fast-1.0-cp312-cp312-manylinux_2_28_aarch64.whl",
+        "fast-1.0-cp312-cp312-macosx_11_0_arm64.whl",
+        "fast-1.0-cp312-cp312-manylinux_2_39_x86_64.whl",  # newer glibc than Amazon Linux 2023's 2.34
+        "fast-1.0-cp313-cp313-manylinux_2_28_x86_64.whl",
+    ):
+        (wheel_dir / name).write_bytes(b"")
+    pin = _pins("fast==1.0\n")[0]
+    assert cached_wheel(wheel_dir, pin, supported_tags(CONFIG)) is None
+    (wheel_dir / "fast-1.0-cp311-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl").write_bytes(b"")
+    assert cached_wheel(wheel_dir, pin, supported_tags(CONFIG)) is not None
