@@ -1,0 +1,95 @@
+"""InvokeOutboundCallHandler: places the outbound call with Amazon Connect ``StartOutboundVoiceContact``.
+
+Step Functions task (the workflow invokes the function's ``live`` alias directly). Input, the accumulated
+state of the execution::
+
+    {"lead": {"Phone": "+14155550123", ...},        # the number to call (or "phone_number" at the top level)
+     "lead_id": "00Q5g00000AbCdEEAZ",              # optional, passed to the contact flow
+     "interaction_key": "<32 hex>",                # required: from GenerateDynamicScenarioHandler
+     "idempotency_key": "<execution name>"}         # optional, recommended
+
+Output::
+
+    {"contact_id": "<Connect contact id>", "interaction_key": "<32 hex>", "lead_id": "00Q5g00000AbCdEEAZ"}
+
+The request (https://docs.aws.amazon.com/connect/latest/APIReference/API_StartOutboundVoiceContact.html):
+``DestinationPhoneNumber`` (E.164, validated), ``InstanceId`` and ``ContactFlowId`` from
+``CONNECT_INSTANCE_ID``/``CONNECT_CONTACT_FLOW_ID``, ``QueueId`` and/or ``SourcePhoneNumber`` from
+``CONNECT_QUEUE_ID``/``CONNECT_SOURCE_PHONE_NUMBER`` (at least one), and contact ``Attributes``
+``{"interactionKey": ..., "leadId": ...}``. The contact flow hands ``interactionKey`` to the Lex bot as a
+session attribute, which is how LexFulfillmentHandler finds the scenario.
+
+``ClientToken`` is a uuid5 of the ``idempotency_key`` (else of the interaction key), so a retried step sends
+the same token and Connect returns the first contact instead of dialling twice (tokens are honoured for 7
+days). botocore would otherwise generate a fresh random token on every attempt.
+
+Errors (Step Functions ``errorType``): ``InvalidInputError`` (fix the input), ``OutboundCallThrottledError``
+(throttling, concurrency limits, Connect internal errors: retry with backoff), ``OutboundCallError`` (Connect
+refused the call, e.g. ``DestinationNotAllowedException``: don't retry).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from atlas_shared import runtime, workflow
+from atlas_shared.clients import error_code, get_client, is_client_error
+from atlas_shared.exceptions import ConfigurationError, OutboundCallError, OutboundCallThrottledError
+from atlas_shared.logs import get_logger
+
+SETTINGS = runtime.bootstrap(required=("CONNECT_INSTANCE_ID", "CONNECT_CONTACT_FLOW_ID"), services=("connect",))
+if not (SETTINGS.connect_queue_id or SETTINGS.connect_source_phone_number):
+    raise ConfigurationError(
+        "InvokeOutboundCallHandler needs CONNECT_QUEUE_ID or CONNECT_SOURCE_PHONE_NUMBER "
+        "(StartOutboundVoiceContact requires one of them)",
+        ("CONNECT_QUEUE_ID", "CONNECT_SOURCE_PHONE_NUMBER"),
+    )
+
+RETRYABLE_CODES = frozenset(
+    {"LimitExceededException", "InternalServiceException", "ThrottlingException", "TooManyRequestsException"}
+)
+
+logger = get_logger("invoke_outbound_call")
+
+
+@runtime.entrypoint
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Start the outbound call and return its contact id (see the module docstring)."""
+    payload = workflow.require_mapping(event, "input")
+    lead = workflow.require_mapping(payload.get("lead") or {}, "lead")
+    interaction_key = workflow.interaction_key(payload.get("interaction_key"))
+    lead_id = payload.get("lead_id")
+    lead_id = workflow.salesforce_id(lead_id, path="lead_id") if lead_id else None
+    if payload.get("phone_number"):
+        destination = workflow.e164(payload["phone_number"], path="phone_number")
+    else:
+        destination = workflow.e164(lead.get("Phone") or lead.get("MobilePhone"), path="lead.Phone")
+    token_source = workflow.idempotency_key(payload) or interaction_key
+
+    request = {
+        "DestinationPhoneNumber": destination,
+        "ContactFlowId": SETTINGS.connect_contact_flow_id,
+        "InstanceId": SETTINGS.connect_instance_id,
+        "ClientToken": str(workflow.derived_id("outbound-call", token_source)),
+        "Attributes": {k: v for k, v in {"interactionKey": interaction_key, "leadId": lead_id}.items() if v},
+    }
+    if SETTINGS.connect_queue_id:
+        request["QueueId"] = SETTINGS.connect_queue_id
+    if SETTINGS.connect_source_phone_number:
+        request["SourcePhoneNumber"] = SETTINGS.connect_source_phone_number
+
+    try:
+        response = get_client("connect").start_outbound_voice_contact(**request)
+    except Exception as exc:
+        if not is_client_error(exc):
+            raise
+        code = error_code(exc)
+        error = OutboundCallThrottledError if code in RETRYABLE_CODES else OutboundCallError
+        raise error(f"Connect StartOutboundVoiceContact failed: {code}", code=code) from exc
+
+    contact_id = str(response["ContactId"])
+    logger.info(
+        "Outbound call started",
+        extra={"event": "outbound_call_started", "contact_id": contact_id, "interaction_key": interaction_key},
+    )
+    return {"contact_id": contact_id, "interaction_key": interaction_key, "lead_id": lead_id}

@@ -1,0 +1,218 @@
+"""LexFulfillmentHandler: the Amazon Lex V2 code hook that answers each turn of an AtlasEngine call.
+
+Invoked by Lex (bot alias locale code hook, interface version 1.0) for ``DialogCodeHook`` and
+``FulfillmentCodeHook``. Event and response follow the Lex V2 Lambda formats
+(https://docs.aws.amazon.com/lexv2/latest/dg/lambda-input-format.html,
+https://docs.aws.amazon.com/lexv2/latest/dg/lambda-response-format.html); see :mod:`atlas_shared.lex`.
+
+Attributes it reads (request attributes first, then session attributes):
+
+* ``interactionKey`` — the call's key. Amazon Connect passes it from the contact attribute that
+  InvokeOutboundCallHandler set; it selects the DynamoDB scenario item.
+* ``leadId`` — the Salesforce Lead (also taken from the scenario item's ``LeadId``).
+
+A turn:
+
+1. **Parse** the event.
+2. **Decide**: ``GreetingIntent`` speaks the scenario's greeting. An intent still collecting its slots on a
+   dialog code hook (Lex proposes ``ElicitSlot``) is delegated back to Lex so the bot's own slot prompts run;
+   its Bedrock reply comes at fulfillment. Every other intent, ``FallbackIntent`` included, gets a Bedrock
+   reply with the scenario as system context and the last ``CONVERSATION_HISTORY_TURNS`` exchanges as history
+   (``inputTranscript`` is the user's turn).
+3. **Call out**: the scenario (session attributes, then this container, then DynamoDB on the first turn only);
+   the Lead's name and company from Salesforce, once per call when a ``leadId`` is known; Bedrock.
+4. **Respond**: ``ElicitIntent`` with the reply as a PlainText message, so the call goes on and Lex listens for
+   the next intent; the inbound intent is echoed with state ``Fulfilled`` (``Failed`` when the turn degraded).
+   Session attributes carry the key, lead, scenario cache and history, all strings, within 8 KB.
+
+Failure policy: nothing a dependency does crashes the turn. A Salesforce failure only loses the Lead's name
+(logged, the reply still comes from Bedrock). A DynamoDB or Bedrock failure, or anything unexpected, is logged
+and answered with a short apology that keeps the session, and the next turn tries again. A greeting whose
+scenario cannot be read uses a neutral greeting.
+
+A warm turn (second and later of a call, same container) calls only Bedrock: no Secrets Manager, DynamoDB,
+Salesforce token or Salesforce REST request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from atlas_shared import bedrock, lex, runtime
+from atlas_shared.bedrock import GenerationConfig, Message
+from atlas_shared.exceptions import AtlasError, ScenarioStoreError
+from atlas_shared.logs import get_logger
+from atlas_shared.salesforce import get_salesforce
+from atlas_shared.scenario import (
+    ATTR_INTERACTION_KEY,
+    ATTR_LEAD_ID,
+    Scenario,
+    ScenarioLookup,
+    ScenarioStore,
+    pack_session_attributes,
+    read_history,
+)
+
+SETTINGS = runtime.bootstrap(
+    required=("SCENARIO_TABLE_NAME", "SALESFORCE_SECRET_ARN"),
+    services=("dynamodb", "bedrock-runtime", "secretsmanager"),
+    salesforce=True,
+)
+GENERATION = GenerationConfig.from_settings(SETTINGS, default_max_tokens=150, default_temperature=0.7)
+SCENARIOS = ScenarioStore(str(SETTINGS.scenario_table_name))
+
+GREETING_INTENT = "GreetingIntent"
+ATTR_LEAD_CONTEXT = "leadContext"
+NEUTRAL_GREETING = "Hi, thanks for taking my call! Do you have a couple of minutes to talk?"
+APOLOGY = "Sorry, I'm having a little trouble on my end. Could you say that again?"
+UNCLEAR_REPLY = "Could you tell me a little more about that?"
+SYSTEM_PROMPT = (
+    "You are a friendly, concise representative speaking with someone on a live phone call.\n"
+    "Answer in one to three short spoken sentences of plain text: no lists, markdown, emojis or stage "
+    "directions. Stay within the call scenario below. If you don't know something, say so briefly and offer to "
+    "follow up. Never invent prices, dates or commitments the scenario does not state.\n\n"
+    "Call scenario:\n{scenario}{lead}"
+)
+GENERIC_SCENARIO = "A courteous follow-up call to someone who recently showed interest in our products."
+_SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
+
+logger = get_logger("lex_fulfillment")
+
+
+@runtime.entrypoint
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Answer one Lex V2 turn; always returns a valid Lex response (see the module docstring)."""
+    try:
+        return _answer(event)
+    except Exception as exc:  # the last line of defence: a Lex turn never errors
+        logger.error(
+            "Turn failed; answering with an apology",
+            extra={"event": "turn_failed", "error_type": type(exc).__name__},
+            exc_info=not isinstance(exc, AtlasError),
+        )
+        return lex.fallback_response(event, APOLOGY)
+
+
+def _answer(event: dict[str, Any]) -> dict[str, Any]:
+    turn = lex.parse_event(event)
+    interaction_key = turn.attribute(ATTR_INTERACTION_KEY)
+    history = read_history(turn.session_attributes)
+
+    if _lex_is_collecting_slots(turn):
+        attributes = pack_session_attributes(
+            turn.session_attributes, lookup=None, history=history, max_turns=SETTINGS.conversation_history_turns,
+            extra=_call_attributes(interaction_key, turn.attribute(ATTR_LEAD_ID), None),
+        )
+        return lex.delegate(turn, attributes)
+
+    lookup, scenario_failed = _load_scenario(interaction_key, turn)
+    scenario = lookup.scenario if lookup else None
+    lead_id = turn.attribute(ATTR_LEAD_ID) or (scenario.lead_id if scenario else None)
+    lead_context = turn.session_attributes.get(ATTR_LEAD_CONTEXT)
+    state: lex.IntentState = "Fulfilled"
+
+    if turn.intent_name == GREETING_INTENT:
+        reply = scenario.greeting if scenario and scenario.greeting else NEUTRAL_GREETING
+    elif scenario_failed:
+        reply, state = APOLOGY, "Failed"
+    else:
+        if lead_context is None and lead_id:
+            lead_context = _read_lead_context(lead_id)
+        try:
+            reply = _bedrock_reply(turn, scenario, lead_context, history)
+        except AtlasError as exc:
+            logger.error(
+                "Bedrock reply failed; answering with an apology",
+                extra={"event": "bedrock_failed", "error_type": type(exc).__name__, "error": str(exc)},
+            )
+            reply, state = APOLOGY, "Failed"
+
+    if state == "Fulfilled":
+        history = [*history, Message("user", turn.input_transcript or "(no words)"), Message("assistant", reply)]
+    attributes = pack_session_attributes(
+        turn.session_attributes,
+        lookup=lookup,
+        history=history,
+        max_turns=SETTINGS.conversation_history_turns,
+        extra=_call_attributes(interaction_key, lead_id, lead_context),
+    )
+    return lex.elicit_intent(turn, attributes, reply, intent_state=state)
+
+
+def _lex_is_collecting_slots(turn: lex.LexTurn) -> bool:
+    """A dialog hook on a slot-filling intent where Lex proposes to elicit a slot: let Lex prompt for it."""
+    return (
+        turn.is_dialog_hook
+        and turn.intent_name not in (GREETING_INTENT, lex.FALLBACK_INTENT)
+        and turn.proposed_dialog_action is not None
+        and turn.proposed_dialog_action.get("type") == "ElicitSlot"
+    )
+
+
+def _load_scenario(interaction_key: str | None, turn: lex.LexTurn) -> tuple[ScenarioLookup | None, bool]:
+    """``(lookup, failed)``: the call's scenario lookup, or ``(None, True)`` when DynamoDB failed."""
+    if not interaction_key:
+        logger.warning("No interactionKey on this turn; answering without a scenario", extra={"event": "no_interaction_key"})
+        return None, False
+    try:
+        return SCENARIOS.load(interaction_key, turn.session_attributes), False
+    except ScenarioStoreError as exc:
+        logger.error("Scenario lookup failed", extra={"event": "scenario_lookup_failed", "error": str(exc)})
+        return None, True
+
+
+def _read_lead_context(lead_id: str) -> str | None:
+    """``{"name": ..., "company": ...}`` as JSON from the Lead, or ``None`` (logged) when Salesforce fails."""
+    if not _SALESFORCE_ID.match(lead_id):
+        logger.warning("leadId is not a Salesforce id; skipping the Lead lookup", extra={"event": "bad_lead_id"})
+        return None
+    try:
+        lead = get_salesforce().call(
+            lambda sf: sf.Lead.get(lead_id, params={"fields": "FirstName,LastName,Company,Title"}),
+            action="Lead lookup",
+        )
+    except AtlasError as exc:
+        logger.warning(
+            "Salesforce Lead lookup failed; replying without the Lead's details",
+            extra={"event": "salesforce_lookup_failed", "error_type": type(exc).__name__, "error": str(exc)},
+        )
+        return None
+    name = " ".join(str(lead.get(k) or "").strip() for k in ("FirstName", "LastName")).strip()
+    details = {"name": name, "company": lead.get("Company") or "", "title": lead.get("Title") or ""}
+    return json.dumps({k: v for k, v in details.items() if v}, ensure_ascii=False, separators=(",", ":"))
+
+
+def _bedrock_reply(
+    turn: lex.LexTurn, scenario: Scenario | None, lead_context: str | None, history: list[Message]
+) -> str:
+    lead_line = ""
+    if lead_context:
+        try:
+            lead = json.loads(lead_context)
+        except json.JSONDecodeError:
+            lead = {}
+        facts = ", ".join(f"{k}: {v}" for k, v in lead.items() if isinstance(v, str) and v)
+        lead_line = f"\n\nThe person you are speaking with ({facts})." if facts else ""
+    system = SYSTEM_PROMPT.format(scenario=scenario.text if scenario else GENERIC_SCENARIO, lead=lead_line)
+    window = history[-2 * SETTINGS.conversation_history_turns :] if SETTINGS.conversation_history_turns else []
+    messages = [*window, Message("user", turn.input_transcript or "(the caller said nothing)")]
+    reply = bedrock.invoke(GENERATION, system=system, messages=messages, fallback_text=UNCLEAR_REPLY)
+    logger.info(
+        "Bedrock replied",
+        extra={
+            "event": "bedrock_reply",
+            "intent": turn.intent_name,
+            "stop_reason": reply.stop_reason,
+            "truncated": reply.truncated,
+            "input_tokens": reply.input_tokens,
+            "output_tokens": reply.output_tokens,
+        },
+    )
+    return reply.text
+
+
+def _call_attributes(interaction_key: str | None, lead_id: str | None, lead_context: str | None) -> dict[str, str]:
+    attributes = {ATTR_INTERACTION_KEY: interaction_key, ATTR_LEAD_ID: lead_id, ATTR_LEAD_CONTEXT: lead_context}
+    return {k: v for k, v in attributes.items() if v}

@@ -1,0 +1,238 @@
+"""One typed, frozen settings object, read from the environment once per container (at cold start).
+
+Configuration flows one way: Terraform variable -> Lambda environment variable -> :class:`Settings`.
+The variables and their Terraform defaults are listed in docs/contracts.md. Every value is parsed and
+range-checked here, so a typo fails the cold start with a :class:`ConfigurationError` that names the
+variable, instead of failing a customer's turn later.
+
+Variables beyond the contract table are optional and have safe defaults:
+
+========================================  ============================================================
+BEDROCK_TOP_P, BEDROCK_TOP_K              sent to Bedrock only when set
+BEDROCK_STOP_SEQUENCES                    JSON list of strings (``["\\nUser:"]``), sent only when set
+SCENARIO_TTL_SECONDS                      lifetime of a scenario item (``ExpiresAt``), default 7 days
+SALESFORCE_LEAD_EXTERNAL_ID_FIELD         Lead external-id field for idempotent upserts, e.g. ``Atlas_Key__c``
+SALESFORCE_LEAD_OUTCOME_FIELD             Lead field that receives the call outcome, default ``Description``
+SALESFORCE_API_VERSION                    REST API version, default ``59.0``
+========================================  ============================================================
+
+Usage::
+
+    settings = get_settings().require("SCENARIO_TABLE_NAME")   # once, at module import
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from .exceptions import ConfigurationError
+
+DEFAULT_BEDROCK_MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+PRE_INITIALIZED_TYPES = ("provisioned-concurrency", "snap-start")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+E164_PATTERN = re.compile(r"^\+[1-9]\d{1,14}$")
+_SALESFORCE_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
+_API_VERSION = re.compile(r"^\d{2,3}\.0$")
+
+
+def _env(name: str, **kwargs: Any) -> Any:
+    """A dataclass field bound to environment variable ``name``."""
+    return field(metadata={"env": name}, **kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the handlers read from their environment.
+
+    Optional values are ``None`` when the variable is unset or empty; :meth:`require` turns a missing one
+    into a :class:`ConfigurationError` for the function that needs it.
+    """
+
+    log_level: str = _env("LOG_LEVEL", default="INFO")
+    function_name: str = _env("AWS_LAMBDA_FUNCTION_NAME", default="local")
+    initialization_type: str = _env("AWS_LAMBDA_INITIALIZATION_TYPE", default="on-demand")
+    region: str | None = _env("AWS_REGION", default=None)
+
+    salesforce_secret_arn: str | None = _env("SALESFORCE_SECRET_ARN", default=None)
+    secrets_cache_ttl_seconds: int = _env("SECRETS_CACHE_TTL_SECONDS", default=300)
+    salesforce_lead_external_id_field: str | None = _env("SALESFORCE_LEAD_EXTERNAL_ID_FIELD", default=None)
+    salesforce_lead_outcome_field: str = _env("SALESFORCE_LEAD_OUTCOME_FIELD", default="Description")
+    salesforce_api_version: str = _env("SALESFORCE_API_VERSION", default="59.0")
+
+    scenario_table_name: str | None = _env("SCENARIO_TABLE_NAME", default=None)
+    scenario_ttl_seconds: int = _env("SCENARIO_TTL_SECONDS", default=7 * 24 * 3600)
+
+    bedrock_model_id: str = _env("BEDROCK_MODEL_ID", default=DEFAULT_BEDROCK_MODEL_ID)
+    bedrock_max_tokens: int | None = _env("BEDROCK_MAX_TOKENS", default=None)
+    bedrock_temperature: float | None = _env("BEDROCK_TEMPERATURE", default=None)
+    bedrock_top_p: float | None = _env("BEDROCK_TOP_P", default=None)
+    bedrock_top_k: int | None = _env("BEDROCK_TOP_K", default=None)
+    bedrock_stop_sequences: tuple[str, ...] = _env("BEDROCK_STOP_SEQUENCES", default=())
+
+    conversation_history_turns: int = _env("CONVERSATION_HISTORY_TURNS", default=6)
+
+    connect_instance_id: str | None = _env("CONNECT_INSTANCE_ID", default=None)
+    connect_contact_flow_id: str | None = _env("CONNECT_CONTACT_FLOW_ID", default=None)
+    connect_queue_id: str | None = _env("CONNECT_QUEUE_ID", default=None)
+    connect_source_phone_number: str | None = _env("CONNECT_SOURCE_PHONE_NUMBER", default=None)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Parse and validate ``environ`` (default ``os.environ``).
+
+        Raises:
+            ConfigurationError: naming every variable whose value is invalid.
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        errors: list[tuple[str, str]] = []
+        for f in fields(cls):
+            name = f.metadata["env"]
+            raw = environ.get(name, "").strip()
+            if not raw:
+                continue
+            try:
+                values[f.name] = _PARSERS[name](raw)
+            except (ValueError, TypeError) as exc:
+                errors.append((name, str(exc)))
+        if errors:
+            detail = "; ".join(f"{name}: {why}" for name, why in errors)
+            raise ConfigurationError(
+                f"Invalid environment variable(s) — {detail}. Fix the value in the Terraform module's inputs.",
+                tuple(name for name, _ in errors),
+            )
+        return cls(**values)
+
+    def require(self, *variables: str) -> Settings:
+        """Check that each named environment variable was set; return ``self`` for chaining.
+
+        Raises:
+            ConfigurationError: listing every missing variable and the function that needs it.
+        """
+        by_env = {f.metadata["env"]: f.name for f in fields(self)}
+        unknown = [v for v in variables if v not in by_env]
+        if unknown:
+            raise ConfigurationError(f"Unknown setting(s) required: {', '.join(unknown)}", tuple(unknown))
+        missing = tuple(v for v in variables if getattr(self, by_env[v]) in (None, ""))
+        if missing:
+            raise ConfigurationError(
+                f"{self.function_name} needs environment variable(s) {', '.join(missing)}, which are not set. "
+                "The Terraform module sets them from its inputs; check the function's configuration.",
+                missing,
+            )
+        return self
+
+    @property
+    def pre_initialized(self) -> bool:
+        """True when Lambda runs init ahead of any request (provisioned concurrency or a SnapStart snapshot)."""
+        return self.initialization_type in PRE_INITIALIZED_TYPES
+
+
+def _ranged_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not an integer") from None
+        if not low <= value <= high:
+            raise ValueError(f"{value} is outside {low}..{high}")
+        return value
+
+    return parse
+
+
+def _ranged_float(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a number") from None
+        if not low <= value <= high:
+            raise ValueError(f"{value} is outside {low}..{high}")
+        return value
+
+    return parse
+
+
+def _choice(options: tuple[str, ...], *, upper: bool = False) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.upper() if upper else raw
+        if value not in options:
+            raise ValueError(f"{raw!r} is not one of {', '.join(options)}")
+        return value
+
+    return parse
+
+
+def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if not pattern.match(raw):
+            raise ValueError(f"{raw!r} is not {what}")
+        return raw
+
+    return parse
+
+
+def _string_list(raw: str) -> tuple[str, ...]:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ValueError("is not a JSON list of strings, e.g. [\"\\nUser:\"]") from None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError("is not a JSON list of non-empty strings")
+    return tuple(value)
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "LOG_LEVEL": _choice(LOG_LEVELS, upper=True),
+    "AWS_LAMBDA_FUNCTION_NAME": _text,
+    # Set by Lambda itself (on-demand, provisioned-concurrency, snap-start); a future value must not break init.
+    "AWS_LAMBDA_INITIALIZATION_TYPE": _text,
+    "AWS_REGION": _text,
+    "SALESFORCE_SECRET_ARN": _matching(
+        re.compile(r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+|[A-Za-z0-9/_+=.@-]{1,512})$"),
+        "a Secrets Manager secret ARN or name",
+    ),
+    "SECRETS_CACHE_TTL_SECONDS": _ranged_int(0, 86400),
+    "SALESFORCE_LEAD_EXTERNAL_ID_FIELD": _matching(_SALESFORCE_FIELD, "a Salesforce field API name"),
+    "SALESFORCE_LEAD_OUTCOME_FIELD": _matching(_SALESFORCE_FIELD, "a Salesforce field API name"),
+    "SALESFORCE_API_VERSION": _matching(_API_VERSION, "an API version such as 59.0"),
+    "SCENARIO_TABLE_NAME": _matching(re.compile(r"^[A-Za-z0-9_.-]{3,255}$"), "a DynamoDB table name"),
+    "SCENARIO_TTL_SECONDS": _ranged_int(60, 366 * 24 * 3600),
+    "BEDROCK_MODEL_ID": _matching(re.compile(r"^[A-Za-z0-9.:/_-]{1,2048}$"), "a Bedrock model id or ARN"),
+    "BEDROCK_MAX_TOKENS": _ranged_int(1, 4096),
+    "BEDROCK_TEMPERATURE": _ranged_float(0.0, 1.0),
+    "BEDROCK_TOP_P": _ranged_float(0.0, 1.0),
+    "BEDROCK_TOP_K": _ranged_int(0, 500),
+    "BEDROCK_STOP_SEQUENCES": _string_list,
+    "CONVERSATION_HISTORY_TURNS": _ranged_int(0, 50),
+    "CONNECT_INSTANCE_ID": _matching(re.compile(r"^[A-Za-z0-9:/_-]{1,256}$"), "a Connect instance id"),
+    "CONNECT_CONTACT_FLOW_ID": _matching(re.compile(r"^[A-Za-z0-9:/_-]{1,500}$"), "a Connect contact flow id"),
+    "CONNECT_QUEUE_ID": _matching(re.compile(r"^[A-Za-z0-9:/_-]{1,500}$"), "a Connect queue id"),
+    "CONNECT_SOURCE_PHONE_NUMBER": _matching(E164_PATTERN, "an E.164 phone number such as +14155550123"),
+}
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The container's settings, parsed from ``os.environ`` on the first call and cached after it."""
+    global _settings
+    if _settings is None:
+        _settings = Settings.from_environ()
+    return _settings
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests, or a new environment)."""
+    global _settings
+    _settings = None

@@ -1,0 +1,415 @@
+"""Shared test helpers: event fixtures, handler loading, and fakes for AWS, Bedrock, Connect and Salesforce.
+
+Nothing here is autouse: tests/unit/shared/conftest.py and tests/functional/handlers/conftest.py switch on
+the isolation they need (:func:`atlas_env`), so other suites are untouched.
+
+* :func:`load_event` — the one loader of ``tests/events/*.json`` (a deep copy, optionally updated).
+* :func:`load_handler` — imports ``lambda_src/<Function>/lambda_function.py`` afresh, as Lambda's init would.
+* :func:`aws` — moto (``mock_aws``) with the scenario table and the Salesforce secret, clients injected into
+  ``atlas_shared.clients`` and every API call counted.
+* :func:`bedrock` / :func:`connect` — botocore ``Stubber`` clients; request bodies are captured.
+* :func:`salesforce_api` — ``responses`` fakes of the token endpoint and the REST API, counting token requests.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import io
+import json
+import sys
+import types
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import boto3
+import pytest
+import responses
+from botocore.response import StreamingBody
+from botocore.stub import ANY, Stubber
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS_DIR = ROOT / "tests" / "events"
+LAMBDA_SRC = ROOT / "lambda_src"
+
+REGION = "us-west-2"
+ACCOUNT_ID = "123456789012"
+TABLE_NAME = "atlas-scenarios-test"
+SECRET_NAME = "atlas/salesforce-jwt-test"
+MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+INSTANCE_URL = "https://atlas-test.my.salesforce.com"
+API_VERSION = "59.0"
+LEAD_ID = "00Q5g00000AbCdEEAZ"
+INTERACTION_KEY = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+ACCESS_TOKEN = "00D5g000004ABCD!AQ0AQFakeAccessTokenValueForTests1234567890abcdef"
+CLIENT_ID = "3MVG9FakeConsumerKeyForTests"
+USERNAME = "integration@atlas.example.com"
+
+BASE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_LAMBDA_FUNCTION_NAME": "AtlasTestFunction",
+    "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+    "AWS_XRAY_SDK_ENABLED": "false",
+    "LOG_LEVEL": "INFO",
+    "SCENARIO_TABLE_NAME": TABLE_NAME,
+    "SALESFORCE_SECRET_ARN": SECRET_NAME,
+    "SECRETS_CACHE_TTL_SECONDS": "300",
+    "BEDROCK_MODEL_ID": MODEL_ID,
+    "BEDROCK_MAX_TOKENS": "150",
+    "BEDROCK_TEMPERATURE": "0.7",
+    "CONVERSATION_HISTORY_TURNS": "6",
+    "CONNECT_INSTANCE_ID": "11111111-2222-3333-4444-555555555555",
+    "CONNECT_CONTACT_FLOW_ID": "66666666-7777-8888-9999-000000000000",
+    "CONNECT_QUEUE_ID": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+}
+# Variables a developer's shell might carry that would change what the code under test sees.
+_CLEARED_ENV = (
+    "AWS_PROFILE", "AWS_ENDPOINT_URL", "LAMBDA_TASK_ROOT", "_X_AMZN_TRACE_ID", "AWS_XRAY_CONTEXT_MISSING",
+    "SALESFORCE_LEAD_EXTERNAL_ID_FIELD", "SALESFORCE_LEAD_OUTCOME_FIELD", "CONNECT_SOURCE_PHONE_NUMBER",
+    "BEDROCK_TOP_P", "BEDROCK_TOP_K", "BEDROCK_STOP_SEQUENCES", "SCENARIO_TTL_SECONDS", "SALESFORCE_API_VERSION",
+)
+
+
+# --------------------------------------------------------------------------------------------- events
+
+
+def _load_event(name: str, **overrides: Any) -> dict[str, Any]:
+    path = EVENTS_DIR / (name if name.endswith(".json") else f"{name}.json")
+    event = json.loads(path.read_text(encoding="utf-8"))
+    for key, value in overrides.items():
+        event[key] = value
+    return copy.deepcopy(event)
+
+
+@pytest.fixture
+def load_event() -> Callable[..., dict[str, Any]]:
+    """``load_event("lex_fallback_turn", inputTranscript="...")``: a fresh copy of a tests/events fixture."""
+    return _load_event
+
+
+# --------------------------------------------------------------------------------------------- environment
+
+
+@pytest.fixture
+def atlas_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """A clean, fake AWS environment and a cold container: every ``atlas_shared`` cache emptied before and after."""
+    import atlas_shared
+
+    for name in _CLEARED_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in BASE_ENV.items():
+        monkeypatch.setenv(name, value)
+    atlas_shared.reset_container_state()
+    yield monkeypatch
+    atlas_shared.reset_container_state()
+
+
+@pytest.fixture
+def load_handler(atlas_env: pytest.MonkeyPatch) -> Iterator[Callable[[str], types.ModuleType]]:
+    """Import ``lambda_src/<name>/lambda_function.py`` as a new module: a cold start of that function."""
+    loaded: list[str] = []
+
+    def load(name: str) -> types.ModuleType:
+        path = LAMBDA_SRC / name / "lambda_function.py"
+        module_name = f"atlas_handler_{name}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        loaded.append(module_name)
+        spec.loader.exec_module(module)
+        return module
+
+    yield load
+    for module_name in loaded:
+        sys.modules.pop(module_name, None)
+
+
+@dataclass
+class LambdaContext:
+    """The parts of Lambda's context object the handlers read."""
+
+    aws_request_id: str = "req-0001"
+    function_name: str = "AtlasTestFunction"
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:AtlasTestFunction:live"
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
+
+
+# --------------------------------------------------------------------------------------------- AWS (moto)
+
+
+@dataclass
+class CallCounter:
+    """Counts AWS API calls per (service, operation) through botocore's ``before-call`` event."""
+
+    calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def attach(self, client: Any) -> Any:
+        client.meta.events.register("before-call", self._record)
+        return client
+
+    def _record(self, model: Any, **_: Any) -> None:
+        self.calls[(model.service_model.service_name, model.name)] += 1
+
+    def count(self, service: str, operation: str | None = None) -> int:
+        return sum(n for (s, o), n in self.calls.items() if s == service and (operation is None or o == operation))
+
+    def reset(self) -> None:
+        self.calls.clear()
+
+
+@dataclass
+class FakeAws:
+    """moto-backed clients (already injected into atlas_shared.clients) and their call counter."""
+
+    dynamodb: Any
+    secretsmanager: Any
+    counter: CallCounter
+    secret_arn: str
+
+    def put_scenario(self, interaction_key: str = INTERACTION_KEY, *, scenario: str, greeting: str, lead_id: str = LEAD_ID) -> None:
+        self.dynamodb.put_item(
+            TableName=TABLE_NAME,
+            Item={
+                "PK": {"S": f"INTERACTION#{interaction_key}"},
+                "SK": {"S": "SCENARIO"},
+                "DynamicScenario": {"S": scenario},
+                "Greeting": {"S": greeting},
+                "LeadId": {"S": lead_id},
+                "CreatedAt": {"S": "2025-01-29T10:00:00Z"},
+                "ExpiresAt": {"N": "1893456000"},
+            },
+        )
+
+    def get_scenario_item(self, interaction_key: str) -> dict[str, Any] | None:
+        return self.dynamodb.get_item(
+            TableName=TABLE_NAME, Key={"PK": {"S": f"INTERACTION#{interaction_key}"}, "SK": {"S": "SCENARIO"}}
+        ).get("Item")
+
+    def rotate_secret(self, value: dict[str, Any]) -> None:
+        self.secretsmanager.put_secret_value(SecretId=SECRET_NAME, SecretString=json.dumps(value))
+
+
+@pytest.fixture(scope="session")
+def rsa_keys() -> tuple[str, str]:
+    """``(private_pem, public_pem)`` of a throwaway RSA key for the JWT bearer flow."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    return private_pem, public_pem
+
+
+@pytest.fixture(scope="session")
+def other_rsa_keys() -> tuple[str, str]:
+    """A second key pair: the 'rotated' key."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return (
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode(),
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode(),
+    )
+
+
+@pytest.fixture
+def salesforce_secret(rsa_keys: tuple[str, str]) -> dict[str, Any]:
+    """The Salesforce secret's JSON (docs/contracts.md shape)."""
+    return {"client_id": CLIENT_ID, "username": USERNAME, "private_key": rsa_keys[0], "is_sandbox": False}
+
+
+@pytest.fixture
+def aws(atlas_env: pytest.MonkeyPatch, salesforce_secret: dict[str, Any]) -> Iterator[FakeAws]:
+    """moto with the scenario table and the Salesforce secret; clients injected and counted."""
+    from moto import mock_aws
+
+    from atlas_shared import clients
+
+    with mock_aws():
+        counter = CallCounter()
+        dynamodb = counter.attach(boto3.client("dynamodb", region_name=REGION))
+        secretsmanager = counter.attach(boto3.client("secretsmanager", region_name=REGION))
+        dynamodb.create_table(
+            TableName=TABLE_NAME,
+            KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        arn = secretsmanager.create_secret(Name=SECRET_NAME, SecretString=json.dumps(salesforce_secret))["ARN"]
+        counter.reset()
+        clients.set_client("dynamodb", dynamodb)
+        clients.set_client("secretsmanager", secretsmanager)
+        yield FakeAws(dynamodb=dynamodb, secretsmanager=secretsmanager, counter=counter, secret_arn=arn)
+
+
+# --------------------------------------------------------------------------------------------- Bedrock, Connect
+
+
+def bedrock_payload(text: str, stop_reason: str = "end_turn", output_tokens: int = 42) -> dict[str, Any]:
+    """An Anthropic Messages response body as Bedrock returns it."""
+    return {
+        "id": "msg_test",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-3-5-sonnet-20240620",
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 321, "output_tokens": output_tokens},
+    }
+
+
+@dataclass
+class FakeBedrock:
+    """A Stubber-backed ``bedrock-runtime`` client; ``bodies`` holds every request body sent, decoded."""
+
+    client: Any
+    stubber: Stubber
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    model_ids: list[str] = field(default_factory=list)
+
+    def reply(self, text: str, stop_reason: str = "end_turn", *, model_id: str = MODEL_ID) -> None:
+        raw = json.dumps(bedrock_payload(text, stop_reason)).encode()
+        self.stubber.add_response(
+            "invoke_model",
+            {"body": StreamingBody(io.BytesIO(raw), len(raw)), "contentType": "application/json"},
+            {"modelId": model_id, "body": ANY, "contentType": "application/json", "accept": "application/json"},
+        )
+
+    def fail(self, code: str = "ThrottlingException", status: int = 429) -> None:
+        self.stubber.add_client_error("invoke_model", service_error_code=code, http_status_code=status)
+
+    def _capture(self, params: dict[str, Any], **_: Any) -> None:
+        self.model_ids.append(params["modelId"])
+        self.bodies.append(json.loads(params["body"]))
+
+
+@pytest.fixture
+def bedrock(atlas_env: pytest.MonkeyPatch) -> Iterator[FakeBedrock]:
+    from atlas_shared import clients
+
+    client = boto3.client("bedrock-runtime", region_name=REGION)
+    fake = FakeBedrock(client=client, stubber=Stubber(client))
+    client.meta.events.register("provide-client-params.bedrock-runtime.InvokeModel", fake._capture)
+    clients.set_client("bedrock-runtime", client)
+    with fake.stubber:
+        yield fake
+
+
+@dataclass
+class FakeConnect:
+    """A Stubber-backed ``connect`` client; ``requests`` holds every StartOutboundVoiceContact request."""
+
+    client: Any
+    stubber: Stubber
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    def started(self, contact_id: str = "c0ffee00-1111-2222-3333-444455556666") -> None:
+        self.stubber.add_response("start_outbound_voice_contact", {"ContactId": contact_id})
+
+    def fail(self, code: str, status: int = 400) -> None:
+        self.stubber.add_client_error("start_outbound_voice_contact", service_error_code=code, http_status_code=status)
+
+    def _capture(self, params: dict[str, Any], **_: Any) -> None:
+        self.requests.append(copy.deepcopy(params))
+
+
+@pytest.fixture
+def connect(atlas_env: pytest.MonkeyPatch) -> Iterator[FakeConnect]:
+    from atlas_shared import clients
+
+    client = boto3.client("connect", region_name=REGION)
+    fake = FakeConnect(client=client, stubber=Stubber(client))
+    client.meta.events.register("provide-client-params.connect.StartOutboundVoiceContact", fake._capture)
+    clients.set_client("connect", client)
+    with fake.stubber:
+        yield fake
+
+
+# --------------------------------------------------------------------------------------------- Salesforce
+
+
+@dataclass
+class FakeSalesforce:
+    """``responses`` fakes of Salesforce's token endpoint and REST API.
+
+    ``token_requests`` holds each token request's form fields (``grant_type``, ``assertion``); queue failures
+    with :meth:`reject_next_token` / :meth:`token_unavailable`.
+    """
+
+    mock: responses.RequestsMock
+    instance_url: str = INSTANCE_URL
+    token_requests: list[dict[str, str]] = field(default_factory=list)
+    token_hosts: list[str] = field(default_factory=list)
+    _token_failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def data_url(self) -> str:
+        return f"{self.instance_url}/services/data/v{API_VERSION}"
+
+    def reject_next_token(self, times: int = 1, error: str = "invalid_grant", status: int = 400) -> None:
+        for _ in range(times):
+            self._token_failures.append((status, {"error": error, "error_description": "user hasn't approved this consumer"}))
+
+    def token_unavailable(self) -> None:
+        self._token_failures.append((503, {}))
+
+    def _token(self, request: Any) -> tuple[int, dict[str, str], str]:
+        form = {k: v[0] for k, v in parse_qs(request.body if isinstance(request.body, str) else request.body.decode()).items()}
+        self.token_requests.append(form)
+        self.token_hosts.append(request.url.split("/services/")[0])
+        if self._token_failures:
+            status, body = self._token_failures.pop(0)
+            return status, {"Content-Type": "application/json"}, json.dumps(body)
+        body = {
+            "access_token": ACCESS_TOKEN,
+            "instance_url": self.instance_url,
+            "id": "https://login.salesforce.com/id/00D5g000004ABCD/0055g00000XyZaBAAV",
+            "token_type": "Bearer",
+            "scope": "api",
+        }
+        return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+    def rest_calls(self, method: str | None = None) -> list[Any]:
+        return [
+            c.request for c in self.mock.calls
+            if c.request.url.startswith(self.instance_url) and (method is None or c.request.method == method)
+        ]
+
+
+@pytest.fixture
+def salesforce_api(atlas_env: pytest.MonkeyPatch) -> Iterator[FakeSalesforce]:
+    import re
+
+    from moto.core.models import override_responses_real_send
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake = FakeSalesforce(mock=mock)
+        token_url = re.compile(r"https://[A-Za-z0-9.-]+/services/oauth2/token")
+        mock.add_callback(responses.POST, token_url, callback=fake._token)
+        # moto's own responses mock passes unknown URLs on; send them here rather than to the network.
+        override_responses_real_send(mock)
+        try:
+            yield fake
+        finally:
+            override_responses_real_send(None)

@@ -1,0 +1,123 @@
+"""atlas_shared.settings: one typed object from the environment, with errors that name the variable."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from atlas_shared.exceptions import ConfigurationError
+from atlas_shared.settings import DEFAULT_BEDROCK_MODEL_ID, Settings, get_settings, reset_settings
+
+
+def test_defaults_when_nothing_is_set() -> None:
+    settings = Settings.from_environ({})
+    assert settings.log_level == "INFO"
+    assert settings.secrets_cache_ttl_seconds == 300
+    assert settings.conversation_history_turns == 6
+    assert settings.bedrock_model_id == DEFAULT_BEDROCK_MODEL_ID
+    assert settings.bedrock_max_tokens is None and settings.bedrock_temperature is None
+    assert settings.bedrock_stop_sequences == ()
+    assert settings.initialization_type == "on-demand" and not settings.pre_initialized
+    assert settings.salesforce_lead_outcome_field == "Description"
+
+
+def test_values_are_parsed_to_their_types() -> None:
+    settings = Settings.from_environ(
+        {
+            "LOG_LEVEL": "debug",
+            "SECRETS_CACHE_TTL_SECONDS": "60",
+            "BEDROCK_MAX_TOKENS": "150",
+            "BEDROCK_TEMPERATURE": "0.7",
+            "BEDROCK_TOP_K": "40",
+            "BEDROCK_STOP_SEQUENCES": '["\\nUser:"]',
+            "CONVERSATION_HISTORY_TURNS": "3",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency",
+            "CONNECT_SOURCE_PHONE_NUMBER": "+14155550100",
+        }
+    )
+    assert settings.log_level == "DEBUG"
+    assert settings.secrets_cache_ttl_seconds == 60
+    assert settings.bedrock_max_tokens == 150 and isinstance(settings.bedrock_max_tokens, int)
+    assert settings.bedrock_temperature == pytest.approx(0.7)
+    assert settings.bedrock_top_k == 40
+    assert settings.bedrock_stop_sequences == ("\nUser:",)
+    assert settings.conversation_history_turns == 3
+    assert settings.pre_initialized
+    assert settings.connect_source_phone_number == "+14155550100"
+
+
+def test_snap_start_counts_as_pre_initialized_and_unknown_types_do_not_break_init() -> None:
+    assert Settings.from_environ({"AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"}).pre_initialized
+    assert not Settings.from_environ({"AWS_LAMBDA_INITIALIZATION_TYPE": "some-future-type"}).pre_initialized
+
+
+def test_empty_strings_count_as_unset() -> None:
+    settings = Settings.from_environ({"SCENARIO_TABLE_NAME": "  ", "BEDROCK_MAX_TOKENS": ""})
+    assert settings.scenario_table_name is None and settings.bedrock_max_tokens is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "why"),
+    [
+        ("SECRETS_CACHE_TTL_SECONDS", "five minutes", "not an integer"),
+        ("SECRETS_CACHE_TTL_SECONDS", "-1", "outside"),
+        ("BEDROCK_MAX_TOKENS", "0", "outside"),
+        ("BEDROCK_MAX_TOKENS", "5000", "outside"),
+        ("BEDROCK_TEMPERATURE", "1.5", "outside"),
+        ("BEDROCK_TEMPERATURE", "warm", "not a number"),
+        ("LOG_LEVEL", "LOUD", "not one of"),
+        ("CONVERSATION_HISTORY_TURNS", "51", "outside"),
+        ("CONNECT_SOURCE_PHONE_NUMBER", "415-555-0100", "E.164"),
+        ("BEDROCK_STOP_SEQUENCES", "END", "JSON list"),
+        ("SALESFORCE_LEAD_EXTERNAL_ID_FIELD", "bad field!", "field API name"),
+    ],
+)
+def test_invalid_values_name_the_variable(name: str, value: str, why: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_environ({name: value})
+    assert name in str(caught.value) and why in str(caught.value)
+    assert caught.value.variables == (name,)
+
+
+def test_every_invalid_variable_is_reported_at_once() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_environ({"BEDROCK_MAX_TOKENS": "x", "BEDROCK_TEMPERATURE": "y"})
+    assert set(caught.value.variables) == {"BEDROCK_MAX_TOKENS", "BEDROCK_TEMPERATURE"}
+
+
+def test_require_names_missing_variables_and_the_function() -> None:
+    settings = Settings.from_environ({"AWS_LAMBDA_FUNCTION_NAME": "dev-LexFulfillmentHandler"})
+    with pytest.raises(ConfigurationError) as caught:
+        settings.require("SCENARIO_TABLE_NAME", "SALESFORCE_SECRET_ARN", "BEDROCK_MODEL_ID")
+    message = str(caught.value)
+    assert "SCENARIO_TABLE_NAME" in message and "SALESFORCE_SECRET_ARN" in message
+    assert "BEDROCK_MODEL_ID" not in message  # has a default
+    assert "dev-LexFulfillmentHandler" in message
+    assert caught.value.variables == ("SCENARIO_TABLE_NAME", "SALESFORCE_SECRET_ARN")
+
+
+def test_require_returns_the_settings_when_complete() -> None:
+    settings = Settings.from_environ({"SCENARIO_TABLE_NAME": "atlas-scenarios"})
+    assert settings.require("SCENARIO_TABLE_NAME") is settings
+
+
+def test_require_rejects_unknown_names() -> None:
+    with pytest.raises(ConfigurationError, match="Unknown setting"):
+        Settings.from_environ({}).require("NOT_A_SETTING")
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings.from_environ({})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.log_level = "DEBUG"  # type: ignore[misc]
+
+
+def test_get_settings_reads_the_environment_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BEDROCK_MAX_TOKENS", "150")
+    first = get_settings()
+    monkeypatch.setenv("BEDROCK_MAX_TOKENS", "9999")
+    assert get_settings() is first and first.bedrock_max_tokens == 150
+    reset_settings()
+    with pytest.raises(ConfigurationError, match="BEDROCK_MAX_TOKENS"):
+        get_settings()
