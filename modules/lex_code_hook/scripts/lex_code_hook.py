@@ -51,9 +51,9 @@ import os
 import re
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 EXIT_OK = 0
 EXIT_INVALID_ARGUMENTS = 2
@@ -167,9 +167,7 @@ def validate_lambda_arn(arn: str) -> str:
             f"Lambda ARN {arn!r} points at $LATEST; give the alias ARN or a published version instead"
         )
     if _QUALIFIER_PATTERN.fullmatch(qualifier) is None:
-        raise InvalidArgumentError(
-            f"Lambda ARN {arn!r} has an invalid qualifier {qualifier!r}"
-        )
+        raise InvalidArgumentError(f"Lambda ARN {arn!r} has an invalid qualifier {qualifier!r}")
     return arn
 
 
@@ -191,13 +189,8 @@ def validate_request(request: CodeHookRequest) -> CodeHookRequest:
         raise InvalidArgumentError("give at least one locale, e.g. --locale en_US")
     for locale_id in request.locale_ids:
         if _LOCALE_PATTERN.fullmatch(locale_id) is None:
-            raise InvalidArgumentError(
-                f"locale {locale_id!r} is not a Lex V2 locale id such as en_US"
-            )
-    if (
-        request.bot_version is not None
-        and _BOT_VERSION_PATTERN.fullmatch(request.bot_version) is None
-    ):
+            raise InvalidArgumentError(f"locale {locale_id!r} is not a Lex V2 locale id such as en_US")
+    if request.bot_version is not None and _BOT_VERSION_PATTERN.fullmatch(request.bot_version) is None:
         raise InvalidArgumentError(
             f"bot version {request.bot_version!r} must be a numbered version such as 3; "
             "only the built-in TestBotAlias may point at DRAFT"
@@ -246,17 +239,11 @@ def prune_to_shape(value: Any, shape: Any) -> Any:
     if type_name == "list":
         if not isinstance(value, (list, tuple)):
             return None
-        return [
-            p
-            for p in (prune_to_shape(item, shape.member) for item in value)
-            if p is not None
-        ]
+        return [p for p in (prune_to_shape(item, shape.member) for item in value) if p is not None]
     return value
 
 
-def wanted_alias(
-    current: Mapping[str, Any], request: CodeHookRequest
-) -> dict[str, Any]:
+def wanted_alias(current: Mapping[str, Any], request: CodeHookRequest) -> dict[str, Any]:
     """Return the UpdateBotAlias parameters that give ``request`` while keeping the rest of ``current``.
 
     ``current`` is the alias as UpdateBotAlias parameters (see :func:`prune_to_shape`). Each requested
@@ -284,11 +271,7 @@ def describe_changes(current: Any, wanted: Any, path: str = "") -> list[str]:
         lines: list[str] = []
         for key in sorted(set(current) | set(wanted)):
             child = f"{path}.{key}" if path else str(key)
-            lines.extend(
-                describe_changes(
-                    current.get(key, _UNSET), wanted.get(key, _UNSET), child
-                )
-            )
+            lines.extend(describe_changes(current.get(key, _UNSET), wanted.get(key, _UNSET), child))
         return lines
     if current == wanted:
         return []
@@ -307,9 +290,7 @@ def _error_message(error: Any) -> str:
     return str(error.response.get("Error", {}).get("Message", "")).strip()
 
 
-def _not_found(
-    request: CodeHookRequest, region: str, detail: str
-) -> AliasNotFoundError:
+def _not_found(request: CodeHookRequest, region: str, detail: str) -> AliasNotFoundError:
     return AliasNotFoundError(
         f"bot {request.bot_id} / bot alias {request.bot_alias_id} not found in region {region} ({detail}); "
         "check the ids with `aws lexv2-models list-bots` and `aws lexv2-models list-bot-aliases --bot-id ID`"
@@ -329,21 +310,15 @@ def describe_alias(client: Any, request: CodeHookRequest) -> dict[str, Any]:
 
     region = client.meta.region_name
     try:
-        response = client.describe_bot_alias(
-            botId=request.bot_id, botAliasId=request.bot_alias_id
-        )
+        response = client.describe_bot_alias(botId=request.bot_id, botAliasId=request.bot_alias_id)
     except ClientError as error:
         code = _error_code(error)
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if code == "ResourceNotFoundException":
             raise _not_found(request, region, _error_message(error) or code) from None
         if status == 500 and code in ("", "500"):
-            raise _not_found(
-                request, region, "the endpoint answered HTTP 500 with no AWS error code"
-            ) from None
-        raise AwsApiError(
-            f"DescribeBotAlias failed: {code}: {_error_message(error)}"
-        ) from None
+            raise _not_found(request, region, "the endpoint answered HTTP 500 with no AWS error code") from None
+        raise AwsApiError(f"DescribeBotAlias failed: {code}: {_error_message(error)}") from None
     except KeyError:
         raise _not_found(request, region, "the emulator has no such id") from None
     except BotoCoreError as error:
@@ -439,9 +414,7 @@ def set_code_hook(
             out=out,
         )
 
-    input_shape = client.meta.service_model.operation_model(
-        "UpdateBotAlias"
-    ).input_shape
+    input_shape = client.meta.service_model.operation_model("UpdateBotAlias").input_shape
     current = prune_to_shape(described, input_shape) or {}
     # The ids are required members the description need not carry; describe_alias checked they match.
     current.update(botId=request.bot_id, botAliasId=request.bot_alias_id)
@@ -468,16 +441,10 @@ def set_code_hook(
     except ClientError as error:
         code = _error_code(error)
         if code == "ResourceNotFoundException":
-            raise _not_found(
-                request, client.meta.region_name, _error_message(error)
-            ) from None
-        raise AwsApiError(
-            f"UpdateBotAlias failed: {code}: {_error_message(error)}"
-        ) from None
+            raise _not_found(request, client.meta.region_name, _error_message(error)) from None
+        raise AwsApiError(f"UpdateBotAlias failed: {code}: {_error_message(error)}") from None
     except KeyError:
-        raise _not_found(
-            request, client.meta.region_name, "the emulator has no such id"
-        ) from None
+        raise _not_found(request, client.meta.region_name, "the emulator has no such id") from None
     except BotoCoreError as error:
         raise AwsApiError(f"UpdateBotAlias failed: {error}") from None
 
@@ -501,12 +468,8 @@ def make_client(region: str | None) -> Any:
     import boto3
     from botocore.config import Config
 
-    config = Config(
-        retries={"mode": "standard"}, user_agent_extra="atlasengine-lex-code-hook"
-    )
-    return boto3.session.Session().client(
-        "lexv2-models", region_name=region, config=config
-    )
+    config = Config(retries={"mode": "standard"}, user_agent_extra="atlasengine-lex-code-hook")
+    return boto3.session.Session().client("lexv2-models", region_name=region, config=config)
 
 
 def _wait_timeout_default() -> float:
@@ -516,9 +479,7 @@ def _wait_timeout_default() -> float:
     try:
         return float(raw)
     except ValueError:
-        raise InvalidArgumentError(
-            f"LEX_CODE_HOOK_WAIT_TIMEOUT={raw!r} is not a number of seconds"
-        ) from None
+        raise InvalidArgumentError(f"LEX_CODE_HOOK_WAIT_TIMEOUT={raw!r} is not a number of seconds") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -548,12 +509,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--bot-version",
         help="numbered bot version to move the alias to (default: keep)",
     )
-    parser.add_argument(
-        "--code-hook-interface-version", default="1.0", help="default: 1.0"
-    )
-    parser.add_argument(
-        "--region", help="AWS region of the bot (default: AWS_REGION / the AWS config)"
-    )
+    parser.add_argument("--code-hook-interface-version", default="1.0", help="default: 1.0")
+    parser.add_argument("--region", help="AWS region of the bot (default: AWS_REGION / the AWS config)")
     parser.add_argument(
         "--wait-timeout",
         type=float,
@@ -562,9 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"how long to wait for the alias to be Available (default: LEX_CODE_HOOK_WAIT_TIMEOUT or "
         f"{DEFAULT_WAIT_TIMEOUT_SECONDS:g}; 0 never waits)",
     )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print the changes, do not update"
-    )
+    parser.add_argument("--dry-run", action="store_true", help="print the changes, do not update")
     return parser
 
 
@@ -587,19 +542,11 @@ def main(
             code_hook_interface_version=args.code_hook_interface_version,
         )
         validate_request(request)
-        wait_timeout = (
-            args.wait_timeout
-            if args.wait_timeout is not None
-            else _wait_timeout_default()
-        )
+        wait_timeout = args.wait_timeout if args.wait_timeout is not None else _wait_timeout_default()
         try:
             client = client_factory(args.region)
-        except (
-            Exception
-        ) as error:  # boto3 raises several unrelated types for a bad region or profile
-            raise AwsApiError(
-                f"cannot create the lexv2-models client: {error}"
-            ) from None
+        except Exception as error:  # boto3 raises several unrelated types for a bad region or profile
+            raise AwsApiError(f"cannot create the lexv2-models client: {error}") from None
         set_code_hook(
             client,
             request,

@@ -56,10 +56,6 @@ def lex_alias() -> Iterator[LexAlias]:
         alias.id, alias.bot_id, alias.status = "PRODALIAS1", bot.id, "Available"
         backend.bot_aliases[alias.id] = alias
 
-        recorded = LexAlias(
-            client=client, bot_id=bot.id, bot_alias_id=alias.id, backend_alias=alias
-        )
-        client.meta.events.register(
-            "before-call.*", lambda model, **_: recorded.calls.append(model.name)
-        )
+        recorded = LexAlias(client=client, bot_id=bot.id, bot_alias_id=alias.id, backend_alias=alias)
+        client.meta.events.register("before-call.*", lambda model, **_: recorded.calls.append(model.name))
         yield recorded

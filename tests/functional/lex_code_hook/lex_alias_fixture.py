@@ -17,9 +17,7 @@ SCRIPT = REPO_ROOT / "modules" / "lex_code_hook" / "scripts" / "lex_code_hook.py
 
 REGION = "us-west-2"
 ACCOUNT_ID = "123456789012"  # moto's default account
-LIVE_ALIAS_ARN = (
-    f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:LexFulfillmentHandler:live"
-)
+LIVE_ALIAS_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:LexFulfillmentHandler:live"
 SPANISH_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:SpanishFulfillment:3"
 
 ALIAS_SETTINGS: dict[str, Any] = {
@@ -98,9 +96,7 @@ class LexAlias:
     calls: list[str] = field(default_factory=list)
 
     def describe(self) -> dict[str, Any]:
-        return self.client.describe_bot_alias(
-            botId=self.bot_id, botAliasId=self.bot_alias_id
-        )
+        return self.client.describe_bot_alias(botId=self.bot_id, botAliasId=self.bot_alias_id)
 
     def count(self, operation: str) -> int:
         return self.calls.count(operation)

@@ -41,11 +41,7 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A moto_server subprocess on a free port; stopped (by its own pid) when the module's tests end."""
     port = free_port()
     moto_server = Path(sys.executable).with_name("moto_server")
-    command = (
-        [str(moto_server)]
-        if moto_server.exists()
-        else [sys.executable, "-m", "moto.server"]
-    )
+    command = [str(moto_server)] if moto_server.exists() else [sys.executable, "-m", "moto.server"]
     log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
     process = subprocess.Popen(
         [*command, "-H", "127.0.0.1", "-p", str(port)],
@@ -76,16 +72,12 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def server_alias(moto_endpoint: str) -> tuple[Any, str, str]:
     """A fresh bot and Production alias in moto_server: (client, bot_id, bot_alias_id). Ids are moto's UUIDs."""
-    client = boto3.client(
-        "lexv2-models", region_name=REGION, endpoint_url=moto_endpoint
-    )
+    client = boto3.client("lexv2-models", region_name=REGION, endpoint_url=moto_endpoint)
     bot_id, alias_id = create_bot_and_alias(client)
     return client, bot_id, alias_id
 
 
-def run_script(
-    endpoint: str, *args: str, **env: str
-) -> subprocess.CompletedProcess[str]:
+def run_script(endpoint: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -129,38 +121,23 @@ def test_cli_sets_the_code_hook_and_a_second_run_changes_nothing(
     assert "changing" in first.stdout and "updated" in first.stdout
 
     described = client.describe_bot_alias(botId=bot_id, botAliasId=alias_id)
-    assert described["botAliasLocaleSettings"]["en_US"]["codeHookSpecification"][
-        "lambdaCodeHook"
-    ] == {
+    assert described["botAliasLocaleSettings"]["en_US"]["codeHookSpecification"]["lambdaCodeHook"] == {
         "lambdaARN": LIVE_ALIAS_ARN,
         "codeHookInterfaceVersion": "1.0",
     }
     assert described["botVersion"] == "2"
-    assert (
-        described["botAliasLocaleSettings"]["es_US"]
-        == ALIAS_SETTINGS["botAliasLocaleSettings"]["es_US"]
-    )
-    assert (
-        described["conversationLogSettings"]
-        == ALIAS_SETTINGS["conversationLogSettings"]
-    )
-    assert (
-        described["sentimentAnalysisSettings"]
-        == ALIAS_SETTINGS["sentimentAnalysisSettings"]
-    )
+    assert described["botAliasLocaleSettings"]["es_US"] == ALIAS_SETTINGS["botAliasLocaleSettings"]["es_US"]
+    assert described["conversationLogSettings"] == ALIAS_SETTINGS["conversationLogSettings"]
+    assert described["sentimentAnalysisSettings"] == ALIAS_SETTINGS["sentimentAnalysisSettings"]
 
     second = run_script(moto_endpoint, *args)
     assert second.returncode == 0, second.stderr
     assert "up to date; nothing to change" in second.stdout
     again = client.describe_bot_alias(botId=bot_id, botAliasId=alias_id)
-    assert again["lastUpdatedDateTime"] == described["lastUpdatedDateTime"], (
-        "the second run must not update"
-    )
+    assert again["lastUpdatedDateTime"] == described["lastUpdatedDateTime"], "the second run must not update"
 
 
-def test_cli_dry_run_changes_nothing(
-    moto_endpoint: str, server_alias: tuple[Any, str, str]
-) -> None:
+def test_cli_dry_run_changes_nothing(moto_endpoint: str, server_alias: tuple[Any, str, str]) -> None:
     client, bot_id, alias_id = server_alias
     before = client.describe_bot_alias(botId=bot_id, botAliasId=alias_id)
 
@@ -201,11 +178,7 @@ def test_cli_wrong_id_exits_3_naming_both_ids(
     )  # fmt: skip
 
     assert result.returncode == 3, result.stdout + result.stderr
-    assert (
-        bot_id in result.stderr
-        and alias_id in result.stderr
-        and "not found" in result.stderr
-    )
+    assert bot_id in result.stderr and alias_id in result.stderr and "not found" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -230,9 +203,7 @@ def test_cli_refuses_unqualified_and_latest(
     assert result.returncode == 2
     assert "Lambda ARN" in result.stderr
     assert (
-        client.describe_bot_alias(botId=bot_id, botAliasId=alias_id)[
-            "botAliasLocaleSettings"
-        ]
+        client.describe_bot_alias(botId=bot_id, botAliasId=alias_id)["botAliasLocaleSettings"]
         == ALIAS_SETTINGS["botAliasLocaleSettings"]
     )
 
@@ -250,14 +221,12 @@ class ThrottlingLex(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         type(self).seen.append(self.path)
         if len(type(self).seen) <= type(self).throttles:
-            self._send(
-                429, {"message": "Rate exceeded"}, error_type="ThrottlingException"
-            )
+            self._send(429, {"message": "Rate exceeded"}, error_type="ThrottlingException")
             return
         settings = json.loads(json.dumps(ALIAS_SETTINGS))
-        settings["botAliasLocaleSettings"]["en_US"]["codeHookSpecification"][
-            "lambdaCodeHook"
-        ]["lambdaARN"] = LIVE_ALIAS_ARN
+        settings["botAliasLocaleSettings"]["en_US"]["codeHookSpecification"]["lambdaCodeHook"]["lambdaARN"] = (
+            LIVE_ALIAS_ARN
+        )
         self._send(
             200,
             {
@@ -268,9 +237,7 @@ class ThrottlingLex(BaseHTTPRequestHandler):
             },
         )
 
-    def _send(
-        self, status: int, body: dict[str, Any], error_type: str | None = None
-    ) -> None:
+    def _send(self, status: int, body: dict[str, Any], error_type: str | None = None) -> None:
         payload = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -292,9 +259,7 @@ def throttling_endpoint(
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    monkeypatch.setenv(
-        "AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}"
-    )
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     try:
@@ -304,19 +269,13 @@ def throttling_endpoint(
         server.server_close()
 
 
-def test_throttling_is_retried(
-    throttling_endpoint: type[ThrottlingLex], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_throttling_is_retried(throttling_endpoint: type[ThrottlingLex], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
-    request = hook.CodeHookRequest(
-        "BOTID12345", "PRODALIAS1", ("en_US",), LIVE_ALIAS_ARN
-    )
+    request = hook.CodeHookRequest("BOTID12345", "PRODALIAS1", ("en_US",), LIVE_ALIAS_ARN)
 
     result = hook.set_code_hook(hook.make_client(REGION), request, out=io.StringIO())
 
-    assert len(throttling_endpoint.seen) == 3, (
-        "two throttled answers, then the one that succeeds"
-    )
+    assert len(throttling_endpoint.seen) == 3, "two throttled answers, then the one that succeeds"
     assert result.changes == ()
 
 
@@ -324,9 +283,7 @@ def test_throttling_past_the_attempts_is_an_aws_error(
     throttling_endpoint: type[ThrottlingLex], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    request = hook.CodeHookRequest(
-        "BOTID12345", "PRODALIAS1", ("en_US",), LIVE_ALIAS_ARN
-    )
+    request = hook.CodeHookRequest("BOTID12345", "PRODALIAS1", ("en_US",), LIVE_ALIAS_ARN)
 
     with pytest.raises(hook.AwsApiError, match="ThrottlingException") as caught:
         hook.set_code_hook(hook.make_client(REGION), request, out=io.StringIO())

@@ -6,18 +6,11 @@ import io
 from typing import Any
 
 import pytest
-import lex_code_hook as hook
-from lex_alias_fixture import (
-    ALIAS_SETTINGS,
-    LIVE_ALIAS_ARN,
-    REGION,
-    SPANISH_ARN,
-    LexAlias,
-)
+from lex_alias_fixture import ALIAS_SETTINGS, LIVE_ALIAS_ARN, REGION, SPANISH_ARN, LexAlias
 
-LIVE_CODE_HOOK = {
-    "lambdaCodeHook": {"lambdaARN": LIVE_ALIAS_ARN, "codeHookInterfaceVersion": "1.0"}
-}
+import lex_code_hook as hook
+
+LIVE_CODE_HOOK = {"lambdaCodeHook": {"lambdaARN": LIVE_ALIAS_ARN, "codeHookInterfaceVersion": "1.0"}}
 
 
 def request_for(alias: LexAlias, **overrides: Any) -> hook.CodeHookRequest:
@@ -34,9 +27,7 @@ def request_for(alias: LexAlias, **overrides: Any) -> hook.CodeHookRequest:
 def run(alias: LexAlias, **overrides: Any) -> tuple[hook.CodeHookResult, str]:
     dry_run = overrides.pop("dry_run", False)
     out = io.StringIO()
-    result = hook.set_code_hook(
-        alias.client, request_for(alias, **overrides), dry_run=dry_run, out=out
-    )
+    result = hook.set_code_hook(alias.client, request_for(alias, **overrides), dry_run=dry_run, out=out)
     return result, out.getvalue()
 
 
@@ -57,24 +48,13 @@ def test_keeps_the_other_locale_and_every_other_setting(lex_alias: LexAlias) -> 
     run(lex_alias)
 
     described = lex_alias.describe()
+    assert described["botAliasLocaleSettings"]["es_US"] == ALIAS_SETTINGS["botAliasLocaleSettings"]["es_US"]
     assert (
-        described["botAliasLocaleSettings"]["es_US"]
-        == ALIAS_SETTINGS["botAliasLocaleSettings"]["es_US"]
-    )
-    assert (
-        described["botAliasLocaleSettings"]["es_US"]["codeHookSpecification"][
-            "lambdaCodeHook"
-        ]["lambdaARN"]
+        described["botAliasLocaleSettings"]["es_US"]["codeHookSpecification"]["lambdaCodeHook"]["lambdaARN"]
         == SPANISH_ARN
     )
-    assert (
-        described["conversationLogSettings"]
-        == ALIAS_SETTINGS["conversationLogSettings"]
-    )
-    assert (
-        described["sentimentAnalysisSettings"]
-        == ALIAS_SETTINGS["sentimentAnalysisSettings"]
-    )
+    assert described["conversationLogSettings"] == ALIAS_SETTINGS["conversationLogSettings"]
+    assert described["sentimentAnalysisSettings"] == ALIAS_SETTINGS["sentimentAnalysisSettings"]
     assert described["botAliasName"] == "Production"
     assert described["description"] == ALIAS_SETTINGS["description"]
     assert described["botVersion"] == "1"
@@ -131,10 +111,7 @@ def test_dry_run_prints_the_changes_and_updates_nothing(lex_alias: LexAlias) -> 
     assert lex_alias.count("UpdateBotAlias") == 0
     assert not result.updated
     assert "would change" in output
-    assert (
-        "botAliasLocaleSettings.en_US.codeHookSpecification.lambdaCodeHook.lambdaARN"
-        in output
-    )
+    assert "botAliasLocaleSettings.en_US.codeHookSpecification.lambdaCodeHook.lambdaARN" in output
     assert 'botVersion: "1" -> "2"' in output
     after = lex_alias.describe()
     assert after["botAliasLocaleSettings"] == before["botAliasLocaleSettings"]
@@ -154,9 +131,7 @@ def test_unknown_bot_id_fails_even_though_moto_finds_the_alias(
 ) -> None:
     with pytest.raises(hook.AliasNotFoundError) as caught:
         run(lex_alias, bot_id="NOSUCHBOT1")
-    assert "NOSUCHBOT1" in str(caught.value) and lex_alias.bot_alias_id in str(
-        caught.value
-    )
+    assert "NOSUCHBOT1" in str(caught.value) and lex_alias.bot_alias_id in str(caught.value)
     assert lex_alias.count("UpdateBotAlias") == 0
 
 
@@ -167,9 +142,7 @@ def test_waits_while_the_alias_is_creating(lex_alias: LexAlias) -> None:
         lex_alias.backend_alias.status = "Available"
 
     out = io.StringIO()
-    result = hook.set_code_hook(
-        lex_alias.client, request_for(lex_alias), sleep=sleep, out=out
-    )
+    result = hook.set_code_hook(lex_alias.client, request_for(lex_alias), sleep=sleep, out=out)
 
     assert result.updated
     assert "is Creating; waiting" in out.getvalue()
@@ -193,27 +166,15 @@ def test_cli_main_exit_codes(lex_alias: LexAlias) -> None:
         return lex_alias.client
 
     out, err = io.StringIO(), io.StringIO()
-    assert (
-        hook.main(
-            args(lex_alias.bot_alias_id), client_factory=factory, out=out, err=err
-        )
-        == 0
-    )
-    assert (
-        hook.main(
-            args(lex_alias.bot_alias_id), client_factory=factory, out=out, err=err
-        )
-        == 0
-    )
+    assert hook.main(args(lex_alias.bot_alias_id), client_factory=factory, out=out, err=err) == 0
+    assert hook.main(args(lex_alias.bot_alias_id), client_factory=factory, out=out, err=err) == 0
     assert lex_alias.count("UpdateBotAlias") == 1
 
     assert hook.main(args("NOSUCHALIA"), client_factory=factory, out=out, err=err) == 3
     assert "NOSUCHALIA" in err.getvalue() and "not found" in err.getvalue()
 
 
-def test_nothing_printed_carries_credentials(
-    lex_alias: LexAlias, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_nothing_printed_carries_credentials(lex_alias: LexAlias, monkeypatch: pytest.MonkeyPatch) -> None:
     secret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEYID0001")
@@ -238,7 +199,5 @@ def test_nothing_printed_carries_credentials(
             err=err,
         )
     printed = out.getvalue() + err.getvalue()
-    assert printed, (
-        "the runs must have printed something for this check to mean anything"
-    )
+    assert printed, "the runs must have printed something for this check to mean anything"
     assert secret not in printed and "AKIAEXAMPLEKEYID0001" not in printed

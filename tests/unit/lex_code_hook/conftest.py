@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPTS_DIR = (
-    Path(__file__).resolve().parents[3] / "modules" / "lex_code_hook" / "scripts"
-)
+SCRIPTS_DIR = Path(__file__).resolve().parents[3] / "modules" / "lex_code_hook" / "scripts"
 if str(SCRIPTS_DIR) not in sys.path:
     sys.path.insert(0, str(SCRIPTS_DIR))
 

@@ -90,18 +90,14 @@ def test_qualified_lambda_arns_are_accepted(arn: str) -> None:
 
 def test_unqualified_lambda_arn_is_rejected_with_a_hint() -> None:
     with pytest.raises(hook.InvalidArgumentError, match="unqualified") as caught:
-        hook.validate_lambda_arn(
-            "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler"
-        )
+        hook.validate_lambda_arn("arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler")
     assert caught.value.exit_code == 2
     assert "LexFulfillmentHandler:live" in str(caught.value)
 
 
 def test_latest_is_rejected() -> None:
     with pytest.raises(hook.InvalidArgumentError, match=r"\$LATEST"):
-        hook.validate_lambda_arn(
-            "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:$LATEST"
-        )
+        hook.validate_lambda_arn("arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:$LATEST")
 
 
 @pytest.mark.parametrize(
@@ -137,9 +133,7 @@ def test_non_lambda_arns_are_rejected(arn: str) -> None:
         ),
     ],
 )
-def test_invalid_requests_name_the_bad_field(
-    overrides: dict[str, Any], message: str
-) -> None:
+def test_invalid_requests_name_the_bad_field(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(hook.InvalidArgumentError) as caught:
         hook.validate_request(make_request(**overrides))
     assert message in str(caught.value)
@@ -169,19 +163,12 @@ def test_prune_keeps_what_update_bot_alias_accepts_and_drops_read_only_fields() 
         "sentimentAnalysisSettings",
         "botId",
     }
-    assert (
-        pruned["conversationLogSettings"]
-        == described_alias()["conversationLogSettings"]
-    )
-    assert (
-        pruned["botAliasLocaleSettings"] == described_alias()["botAliasLocaleSettings"]
-    )
+    assert pruned["conversationLogSettings"] == described_alias()["conversationLogSettings"]
+    assert pruned["botAliasLocaleSettings"] == described_alias()["botAliasLocaleSettings"]
 
 
 def test_prune_drops_none_and_structures_missing_required_members() -> None:
-    pruned = hook.prune_to_shape(
-        described_alias(description=None, sentimentAnalysisSettings={}), update_shape()
-    )
+    pruned = hook.prune_to_shape(described_alias(description=None, sentimentAnalysisSettings={}), update_shape())
     assert "description" not in pruned
     assert "sentimentAnalysisSettings" not in pruned
 
@@ -212,10 +199,7 @@ def test_wanted_alias_sets_the_code_hook_and_keeps_everything_else() -> None:
         "sentimentAnalysisSettings",
     ):
         assert wanted[key] == current[key]
-    assert (
-        wanted["botAliasLocaleSettings"]["es_US"]
-        == current["botAliasLocaleSettings"]["es_US"]
-    )
+    assert wanted["botAliasLocaleSettings"]["es_US"] == current["botAliasLocaleSettings"]["es_US"]
 
 
 def test_wanted_alias_enables_a_disabled_locale_and_adds_a_missing_one() -> None:
@@ -226,19 +210,14 @@ def test_wanted_alias_enables_a_disabled_locale_and_adds_a_missing_one() -> None
     wanted = hook.wanted_alias(current, make_request(locale_ids=("en_US", "fr_CA")))
     assert wanted["botAliasLocaleSettings"]["en_US"]["enabled"] is True
     assert (
-        wanted["botAliasLocaleSettings"]["fr_CA"]["codeHookSpecification"][
-            "lambdaCodeHook"
-        ]["lambdaARN"]
-        == ALIAS_ARN
+        wanted["botAliasLocaleSettings"]["fr_CA"]["codeHookSpecification"]["lambdaCodeHook"]["lambdaARN"] == ALIAS_ARN
     )
 
 
 def test_wanted_alias_changes_the_bot_version_only_when_asked() -> None:
     current = {"botVersion": "4", "botAliasName": "Production"}
     assert hook.wanted_alias(current, make_request())["botVersion"] == "4"
-    assert (
-        hook.wanted_alias(current, make_request(bot_version="5"))["botVersion"] == "5"
-    )
+    assert hook.wanted_alias(current, make_request(bot_version="5"))["botVersion"] == "5"
 
 
 def test_describe_changes_lists_paths_old_and_new_values() -> None:
@@ -334,16 +313,10 @@ def test_waits_for_a_creating_alias_then_updates() -> None:
     sleeps: list[float] = []
     out = io.StringIO()
     with Stubber(client) as stub:
-        stub.add_response(
-            "describe_bot_alias", described_alias(botAliasStatus="Creating")
-        )
-        stub.add_response(
-            "describe_bot_alias", described_alias(botAliasStatus="Available")
-        )
+        stub.add_response("describe_bot_alias", described_alias(botAliasStatus="Creating"))
+        stub.add_response("describe_bot_alias", described_alias(botAliasStatus="Available"))
         stub.add_response("update_bot_alias", {"botAliasStatus": "Available"})
-        result = hook.set_code_hook(
-            client, make_request(), sleep=sleeps.append, out=out
-        )
+        result = hook.set_code_hook(client, make_request(), sleep=sleeps.append, out=out)
         stub.assert_no_pending_responses()
     assert result.updated
     assert sleeps == [hook.POLL_INTERVAL_SECONDS]
@@ -359,12 +332,8 @@ def test_gives_up_when_the_alias_stays_unavailable() -> None:
 
     with Stubber(client) as stub:
         for _ in range(3):
-            stub.add_response(
-                "describe_bot_alias", described_alias(botAliasStatus="Creating")
-            )
-        with pytest.raises(
-            hook.AliasNotAvailableError, match="still Creating after 10 s"
-        ) as caught:
+            stub.add_response("describe_bot_alias", described_alias(botAliasStatus="Creating"))
+        with pytest.raises(hook.AliasNotAvailableError, match="still Creating after 10 s") as caught:
             hook.set_code_hook(
                 client,
                 make_request(),
@@ -382,9 +351,7 @@ def test_a_failed_or_deleting_alias_is_refused_at_once(status: str) -> None:
     with Stubber(client) as stub:
         stub.add_response("describe_bot_alias", described_alias(botAliasStatus=status))
         with pytest.raises(hook.AliasNotAvailableError, match=status):
-            hook.set_code_hook(
-                client, make_request(), sleep=pytest.fail, out=io.StringIO()
-            )
+            hook.set_code_hook(client, make_request(), sleep=pytest.fail, out=io.StringIO())
 
 
 def test_waits_after_the_update_until_available_again() -> None:
@@ -393,12 +360,8 @@ def test_waits_after_the_update_until_available_again() -> None:
     with Stubber(client) as stub:
         stub.add_response("describe_bot_alias", described_alias())
         stub.add_response("update_bot_alias", {"botAliasStatus": "Creating"})
-        stub.add_response(
-            "describe_bot_alias", described_alias(botAliasStatus="Available")
-        )
-        hook.set_code_hook(
-            client, make_request(), sleep=sleeps.append, out=io.StringIO()
-        )
+        stub.add_response("describe_bot_alias", described_alias(botAliasStatus="Available"))
+        hook.set_code_hook(client, make_request(), sleep=sleeps.append, out=io.StringIO())
         stub.assert_no_pending_responses()
     assert len(sleeps) == 1
 
@@ -434,10 +397,7 @@ def refuse_client(region: str | None) -> Any:
 )
 def test_cli_rejects_unqualified_and_latest_before_calling_aws(arn: str) -> None:
     out, err = io.StringIO(), io.StringIO()
-    assert (
-        hook.main(cli_args(arn=arn), client_factory=refuse_client, out=out, err=err)
-        == 2
-    )
+    assert hook.main(cli_args(arn=arn), client_factory=refuse_client, out=out, err=err) == 2
     assert err.getvalue().startswith("lex_code_hook: error: Lambda ARN")
 
 
@@ -455,10 +415,7 @@ def test_cli_rejects_a_bad_wait_timeout_from_the_environment(
 ) -> None:
     monkeypatch.setenv("LEX_CODE_HOOK_WAIT_TIMEOUT", "soon")
     err = io.StringIO()
-    assert (
-        hook.main(cli_args(), client_factory=refuse_client, out=io.StringIO(), err=err)
-        == 2
-    )
+    assert hook.main(cli_args(), client_factory=refuse_client, out=io.StringIO(), err=err) == 2
     assert "LEX_CODE_HOOK_WAIT_TIMEOUT" in err.getvalue()
 
 
@@ -483,10 +440,7 @@ def test_cli_passes_region_and_returns_0_when_nothing_differs() -> None:
     out = io.StringIO()
     with Stubber(client) as stub:
         stub.add_response("describe_bot_alias", done)
-        assert (
-            hook.main(cli_args(), client_factory=factory, out=out, err=io.StringIO())
-            == 0
-        )
+        assert hook.main(cli_args(), client_factory=factory, out=out, err=io.StringIO()) == 0
     assert regions == [REGION]
     assert "up to date" in out.getvalue()
 
