@@ -36,7 +36,7 @@ output "alarm_names" {
 }
 
 output "alarm_configurations" {
-  description = "What each alarm watches and when it fires, keyed like alarm_arns: alarm_name, namespace, metric_name, dimensions, statistic or extended_statistic, comparison_operator, threshold, period (s), evaluation_periods, datapoints_to_alarm, alarm_actions and ok_actions. For review and tests."
+  description = "What each alarm watches and when it fires, keyed like alarm_arns: alarm_name, namespace, metric_name, dimensions, statistic or extended_statistic, comparison_operator, threshold, period (s), evaluation_periods, datapoints_to_alarm, alarm_actions and ok_actions (lists, empty when none). For review and tests."
   value = {
     for a in concat(
       aws_cloudwatch_metric_alarm.lex_p99_duration,
@@ -56,8 +56,8 @@ output "alarm_configurations" {
       period              = a.period
       evaluation_periods  = a.evaluation_periods
       datapoints_to_alarm = a.datapoints_to_alarm
-      alarm_actions       = sort(a.alarm_actions)
-      ok_actions          = sort(a.ok_actions)
+      alarm_actions       = a.alarm_actions == null ? [] : sort(a.alarm_actions)
+      ok_actions          = a.ok_actions == null ? [] : sort(a.ok_actions)
     }
   }
 }

@@ -73,6 +73,10 @@ output "dashboard_body" {
 output "alarm_names" {
   value = module.monitoring.alarm_names
 }
+
+output "alarm_configurations" {
+  value = module.monitoring.alarm_configurations
+}
 """
 
 

@@ -244,3 +244,14 @@ class TestRenderedDashboard:
         assert names["LexFulfillmentHandler-p99-duration"] == f"{NAME}-LexFulfillmentHandler-p99-duration"
         assert all(name.startswith(f"{NAME}-") for name in names.values())
         assert len(names) == 2 * len(FUNCTION_KEYS) + 3  # errors + throttles each, p99, spillover, workflow
+
+    def test_lex_p99_alarm_as_the_real_provider_plans_it(self, rendered: dict[str, Any]) -> None:
+        lex = rendered["alarm_configurations"]["LexFulfillmentHandler-p99-duration"]
+        assert lex["extended_statistic"] == "p99" and lex["statistic"] is None
+        assert lex["threshold"] == P99_TARGET_MS
+        assert lex["dimensions"] == {
+            "FunctionName": f"{NAME}-LexFulfillmentHandler",
+            "Resource": f"{NAME}-LexFulfillmentHandler:live",
+        }
+        # No SNS topic given: the provider plans empty action sets as null, the output turns them into [].
+        assert lex["alarm_actions"] == [] and lex["ok_actions"] == []
