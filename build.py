@@ -116,7 +116,8 @@ def _import_check(builder: Builder, names: list[str], pip_runner: PipRunner, out
             started = time.perf_counter()
             report = check_zip_imports(builder.zip_path(name), runtime_site=site, function=name)
             print(
-                f"{name:<32} import ok    {report.modules} modules, boto3 from {report.origins['boto3'] or 'nowhere'}, "
+                f"{name:<32} import ok    {len(report.imported)} top-level modules imported, {report.modules} loaded, "
+                f"boto3 from {report.origins['boto3'] or 'nowhere'}, "
                 f"{time.perf_counter() - started:.2f} s",
                 file=out,
             )

@@ -6,7 +6,8 @@ holding boto3 and its dependencies, after it
 ``check_zip_imports`` reproduces that: it extracts the zip into a temp folder and runs
 ``python -I -S`` (no site-packages, no PYTHON* variables) with ``sys.path`` = [the extracted zip,
 a folder with only the runtime's boto3 set] + the standard library, then imports
-``lambda_function`` and checks ``lambda_handler`` is callable. It needs an interpreter of the
+``lambda_function``, checks ``lambda_handler`` is callable and (``deep``) imports every top-level
+module of the zip and every ``atlas_shared`` module. It needs an interpreter of the
 function's Python version on the function's architecture.
 """
 
@@ -59,28 +60,62 @@ FAKE_LAMBDA_ENVIRONMENT: Mapping[str, str] = {
 }
 
 _PROBE = r"""
-import importlib, json, sys
-task, runtime = sys.argv[1], sys.argv[2]
+import importlib, json, os, pkgutil, sys
+task, runtime, deep = sys.argv[1], sys.argv[2], sys.argv[3] == "deep"
 sys.path[:0] = [task, runtime]
 module = importlib.import_module("lambda_function")
 if not callable(getattr(module, "lambda_handler", None)):
     raise SystemExit("lambda_function has no callable lambda_handler")
+imported, failed = ["lambda_function"], []
+if deep:
+    # Handlers import heavy packages lazily, so importing the handler alone proves little about
+    # the requirements; import every top-level module in the zip and every atlas_shared module too.
+    names = set()
+    for entry in os.listdir(task):
+        path = os.path.join(task, entry)
+        if os.path.isdir(path) and os.path.isfile(os.path.join(path, "__init__.py")):
+            names.add(entry)
+        elif entry.endswith(".py") and entry != "lambda_function.py":
+            names.add(entry[:-3])
+        elif entry.endswith(".so"):
+            names.add(entry.split(".")[0])
+    names.add("boto3")  # must come from the runtime folder, never from the zip
+    if "atlas_shared" in names:
+        shared = importlib.import_module("atlas_shared")
+        names.update("atlas_shared." + info.name for info in pkgutil.iter_modules(shared.__path__))
+    for name in sorted(names):
+        try:
+            importlib.import_module(name)
+            imported.append(name)
+        except Exception as exc:
+            failed.append(f"{name}: {type(exc).__name__}: {exc}")
+if failed:
+    raise SystemExit("imports failed:\n" + "\n".join(failed))
 origins = {}
 for name in ("lambda_function", "atlas_shared", "boto3", "botocore"):
     mod = sys.modules.get(name)
     path = getattr(mod, "__file__", None) or ""
     origins[name] = "zip" if path.startswith(task) else "runtime" if path.startswith(runtime) else (path or None)
-print(json.dumps({"origins": origins, "sys_path": sys.path, "modules": len(sys.modules)}))
+print(json.dumps({"origins": origins, "sys_path": sys.path, "modules": len(sys.modules), "imported": imported}))
 """
 
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What the probe saw: where key modules came from (``zip``/``runtime``) and sys.path."""
+    """What the probe saw.
+
+    Attributes:
+        origins: where key modules came from: ``zip``, ``runtime``, a path, or None (not imported).
+        sys_path: the interpreter's sys.path during the check.
+        modules: how many modules were loaded.
+        imported: the modules the probe imported itself (the handler, and with ``deep`` every
+            top-level module of the zip and every atlas_shared module).
+    """
 
     origins: dict[str, str | None]
     sys_path: list[str]
     modules: int
+    imported: list[str]
 
 
 def host_architecture() -> Architecture | None:
@@ -140,6 +175,7 @@ def check_zip_imports(
     python: str = sys.executable,
     environment: Mapping[str, str] = FAKE_LAMBDA_ENVIRONMENT,
     timeout_seconds: float = 120.0,
+    deep: bool = True,
 ) -> ImportReport:
     """Extract ``zip_path`` and import its handler in a clean ``python -I -S``.
 
@@ -150,6 +186,8 @@ def check_zip_imports(
         python: an interpreter of the function's Python version.
         environment: the process environment (only this, plus PATH).
         timeout_seconds: limit for the import.
+        deep: also import every top-level module in the zip and every ``atlas_shared`` module,
+            which shows that trimming and ``exclude`` globs left the requirements importable.
 
     Raises:
         ImportCheckError: the import failed; the message holds the interpreter's last lines.
@@ -165,7 +203,7 @@ def check_zip_imports(
         }
         try:
             completed = subprocess.run(
-                [python, "-I", "-S", "-c", _PROBE, str(task), str(runtime_site)],
+                [python, "-I", "-S", "-c", _PROBE, str(task), str(runtime_site), "deep" if deep else "shallow"],
                 cwd=task,
                 env=env,
                 capture_output=True,
@@ -182,9 +220,11 @@ def check_zip_imports(
         if completed.returncode != 0:
             tail = "\n".join("    " + line for line in completed.stderr.strip().splitlines()[-15:])
             raise ImportCheckError(
-                f"`import lambda_function` failed in a clean Python:\n{tail}",
+                f"importing the zip's code failed in a clean Python:\n{tail}",
                 function=function,
                 hint="pin the missing package in its requirements.txt, or drop the exclude glob that removed it",
             )
         data = json.loads(completed.stdout.strip().splitlines()[-1])
-        return ImportReport(origins=data["origins"], sys_path=data["sys_path"], modules=data["modules"])
+        return ImportReport(
+            origins=data["origins"], sys_path=data["sys_path"], modules=data["modules"], imported=data["imported"]
+        )
