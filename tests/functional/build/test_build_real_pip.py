@@ -13,15 +13,14 @@ from lambda_build import BuildPaths, SubprocessPipRunner
 SIX_SHA256 = "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274"
 
 pytestmark = pytest.mark.slow
+RunCli = Callable[..., tuple[int, str, str]]
 
 
 def _args(repo: BuildPaths) -> list[str]:
     return ["--root", str(repo.src_dir.parent)]
 
 
-def test_real_pip_installs_a_hashed_pin_for_lambda(
-    repo: BuildPaths, run_cli: Callable[..., tuple[int, str, str]]
-) -> None:
+def test_real_pip_installs_a_hashed_pin_for_lambda(repo: BuildPaths, run_cli: RunCli) -> None:
     # six is runtime-provided, but a function that pins it explicitly gets it in its zip.
     (repo.src_dir / "FnA" / "requirements.txt").write_text(f"six==1.17.0 \\\n    --hash=sha256:{SIX_SHA256}\n")
     code, out, err = run_cli(_args(repo), pip_runner=SubprocessPipRunner())
