@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
 from lambda_build.config import ARCHITECTURES, RUNTIMES, FunctionConfig, marker_environment
-from lambda_build.deps import check_complete, prepare_dependencies, trim
-from lambda_build.errors import ArchiveError, IncompleteDependenciesError, PipError
+from lambda_build.deps import cached_wheel, check_complete, fetch_wheels, prepare_dependencies, supported_tags, trim
+from lambda_build.errors import ArchitectureError, ArchiveError, IncompleteDependenciesError, PipError
 from lambda_build.requirements import applicable, parse_requirements
 from lambda_build.testing import FakeDistribution, FakePipRunner, write_files
 from lambda_build.zipwriter import read_members
@@ -148,8 +149,6 @@ def test_dependency_tree_is_cached_by_pins_and_target(tmp_path: Path, fake_pip: 
 
 
 def test_an_x86_64_extension_fails_an_arm64_build(tmp_path: Path, fake_pip: FakePipRunner) -> None:
-    from lambda_build.errors import ArchitectureError
-
     arm = FunctionConfig("Fn", CONFIG.runtime, ARCHITECTURES["arm64"])
     with pytest.raises(ArchitectureError, match="tinylib/_speed.cpython-312-x86_64-linux-gnu.so: ELF for x86_64"):
         prepare_dependencies(arm, _pins("tinylib==1.0.0\ndepone==1.2.0\n"), cache_dir=tmp_path, pip_runner=fake_pip)
@@ -199,23 +198,17 @@ def test_only_wheels_missing_from_the_wheel_folder_are_downloaded(tmp_path: Path
 
 
 def test_a_cached_wheel_with_the_wrong_hash_is_fetched_again(tmp_path: Path, fake_pip: FakePipRunner) -> None:
-    import hashlib
-
     wheel_dir = tmp_path / "wheels"
     wheel_dir.mkdir()
     (wheel_dir / "six-1.17.0-py3-none-any.whl").write_bytes(b"other bytes")
     good = hashlib.sha256(b"six 1.17.0").hexdigest()
     pins = _pins(f"six==1.17.0 --hash=sha256:{good}\n")
-    from lambda_build.deps import cached_wheel, fetch_wheels, supported_tags
-
     assert cached_wheel(wheel_dir, pins[0], supported_tags(CONFIG)) is None
     assert fetch_wheels(CONFIG, pins, wheel_dir=wheel_dir, cache_dir=tmp_path, pip_runner=fake_pip) == ["six"]
     assert cached_wheel(wheel_dir, pins[0], supported_tags(CONFIG)) == wheel_dir / "six-1.17.0-py3-none-any.whl"
 
 
 def test_wheels_for_another_platform_do_not_count(tmp_path: Path) -> None:
-    from lambda_build.deps import cached_wheel, supported_tags
-
     wheel_dir = tmp_path / "wheels"
     wheel_dir.mkdir()
     for name in (
