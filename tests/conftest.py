@@ -74,9 +74,19 @@ BASE_ENV = {
 }
 # Variables a developer's shell might carry that would change what the code under test sees.
 _CLEARED_ENV = (
-    "AWS_PROFILE", "AWS_ENDPOINT_URL", "LAMBDA_TASK_ROOT", "_X_AMZN_TRACE_ID", "AWS_XRAY_CONTEXT_MISSING",
-    "SALESFORCE_LEAD_EXTERNAL_ID_FIELD", "SALESFORCE_LEAD_OUTCOME_FIELD", "CONNECT_SOURCE_PHONE_NUMBER",
-    "BEDROCK_TOP_P", "BEDROCK_TOP_K", "BEDROCK_STOP_SEQUENCES", "SCENARIO_TTL_SECONDS", "SALESFORCE_API_VERSION",
+    "AWS_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "LAMBDA_TASK_ROOT",
+    "_X_AMZN_TRACE_ID",
+    "AWS_XRAY_CONTEXT_MISSING",
+    "SALESFORCE_LEAD_EXTERNAL_ID_FIELD",
+    "SALESFORCE_LEAD_OUTCOME_FIELD",
+    "CONNECT_SOURCE_PHONE_NUMBER",
+    "BEDROCK_TOP_P",
+    "BEDROCK_TOP_K",
+    "BEDROCK_STOP_SEQUENCES",
+    "SCENARIO_TTL_SECONDS",
+    "SALESFORCE_API_VERSION",
 )
 
 
@@ -154,12 +164,16 @@ def lambda_context() -> LambdaContext:
 
 @dataclass
 class CallCounter:
-    """Counts AWS API calls per (service, operation) through botocore's ``before-call`` event."""
+    """Counts AWS API calls per (service, operation) through botocore's ``provide-client-params`` event.
+
+    That event fires once per API call before any stub or moto answers it (``before-call`` handlers can be
+    short-circuited by a Stubber's, which botocore runs first).
+    """
 
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def attach(self, client: Any) -> Any:
-        client.meta.events.register("before-call", self._record)
+        client.meta.events.register("provide-client-params", self._record)
         return client
 
     def _record(self, model: Any, **_: Any) -> None:
@@ -181,7 +195,9 @@ class FakeAws:
     counter: CallCounter
     secret_arn: str
 
-    def put_scenario(self, interaction_key: str = INTERACTION_KEY, *, scenario: str, greeting: str, lead_id: str = LEAD_ID) -> None:
+    def put_scenario(
+        self, interaction_key: str = INTERACTION_KEY, *, scenario: str, greeting: str, lead_id: str = LEAD_ID
+    ) -> None:
         self.dynamodb.put_item(
             TableName=TABLE_NAME,
             Item={
@@ -211,9 +227,11 @@ def rsa_keys() -> tuple[str, str]:
     private_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private_pem, public_pem
 
 
@@ -225,7 +243,9 @@ def other_rsa_keys() -> tuple[str, str]:
         key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode(),
-        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode(),
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode(),
     )
 
 
@@ -369,13 +389,18 @@ class FakeSalesforce:
 
     def reject_next_token(self, times: int = 1, error: str = "invalid_grant", status: int = 400) -> None:
         for _ in range(times):
-            self._token_failures.append((status, {"error": error, "error_description": "user hasn't approved this consumer"}))
+            self._token_failures.append(
+                (status, {"error": error, "error_description": "user hasn't approved this consumer"})
+            )
 
     def token_unavailable(self) -> None:
         self._token_failures.append((503, {}))
 
     def _token(self, request: Any) -> tuple[int, dict[str, str], str]:
-        form = {k: v[0] for k, v in parse_qs(request.body if isinstance(request.body, str) else request.body.decode()).items()}
+        form = {
+            k: v[0]
+            for k, v in parse_qs(request.body if isinstance(request.body, str) else request.body.decode()).items()
+        }
         self.token_requests.append(form)
         self.token_hosts.append(request.url.split("/services/")[0])
         if self._token_failures:
@@ -392,7 +417,8 @@ class FakeSalesforce:
 
     def rest_calls(self, method: str | None = None) -> list[Any]:
         return [
-            c.request for c in self.mock.calls
+            c.request
+            for c in self.mock.calls
             if c.request.url.startswith(self.instance_url) and (method is None or c.request.method == method)
         ]
 

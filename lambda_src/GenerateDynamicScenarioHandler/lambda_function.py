@@ -50,8 +50,20 @@ GENERATION = GenerationConfig.from_settings(SETTINGS, default_max_tokens=200, de
 SCENARIOS = ScenarioStore(str(SETTINGS.scenario_table_name))
 
 # Lead fields worth a scenario; contact details stay out of the prompt.
-PROMPT_FIELDS = ("FirstName", "LastName", "Title", "Company", "Industry", "LeadSource", "City", "State",
-                 "Country", "NumberOfEmployees", "Description", "ProductInterest__c")
+PROMPT_FIELDS = (
+    "FirstName",
+    "LastName",
+    "Title",
+    "Company",
+    "Industry",
+    "LeadSource",
+    "City",
+    "State",
+    "Country",
+    "NumberOfEmployees",
+    "Description",
+    "ProductInterest__c",
+)
 SYSTEM_PROMPT = (
     "You prepare outbound sales calls. Given a lead, answer with one JSON object and nothing else:\n"
     '{"scenario": "...", "greeting": "..."}\n'

@@ -102,7 +102,10 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
 
     if _lex_is_collecting_slots(turn):
         attributes = pack_session_attributes(
-            turn.session_attributes, lookup=None, history=history, max_turns=SETTINGS.conversation_history_turns,
+            turn.session_attributes,
+            lookup=None,
+            history=history,
+            max_turns=SETTINGS.conversation_history_turns,
             extra=_call_attributes(interaction_key, turn.attribute(ATTR_LEAD_ID), None),
         )
         return lex.delegate(turn, attributes)
@@ -154,7 +157,9 @@ def _lex_is_collecting_slots(turn: lex.LexTurn) -> bool:
 def _load_scenario(interaction_key: str | None, turn: lex.LexTurn) -> tuple[ScenarioLookup | None, bool]:
     """``(lookup, failed)``: the call's scenario lookup, or ``(None, True)`` when DynamoDB failed."""
     if not interaction_key:
-        logger.warning("No interactionKey on this turn; answering without a scenario", extra={"event": "no_interaction_key"})
+        logger.warning(
+            "No interactionKey on this turn; answering without a scenario", extra={"event": "no_interaction_key"}
+        )
         return None, False
     try:
         return SCENARIOS.load(interaction_key, turn.session_attributes), False

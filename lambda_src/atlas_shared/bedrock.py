@@ -68,7 +68,9 @@ class GenerationConfig:
     stop_sequences: tuple[str, ...] = ()
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, default_max_tokens: int, default_temperature: float) -> GenerationConfig:
+    def from_settings(
+        cls, settings: Settings, *, default_max_tokens: int, default_temperature: float
+    ) -> GenerationConfig:
         """Read BEDROCK_MODEL_ID/MAX_TOKENS/TEMPERATURE (and the optional TOP_P/TOP_K/STOP_SEQUENCES).
 
         The defaults apply only when the variable is unset; Terraform sets it per function.

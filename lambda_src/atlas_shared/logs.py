@@ -30,7 +30,12 @@ ROOT_LOGGER_NAME = "atlas"
 CacheAction = Literal["HIT", "MISS", "STORE", "EXPIRED"]
 CacheName = Literal["secret", "scenario", "salesforce_session"]
 
-_CACHE_EVENTS: dict[str, str] = {"HIT": "cache_hit", "MISS": "cache_miss", "EXPIRED": "cache_miss", "STORE": "cache_store"}
+_CACHE_EVENTS: dict[str, str] = {
+    "HIT": "cache_hit",
+    "MISS": "cache_miss",
+    "EXPIRED": "cache_miss",
+    "STORE": "cache_store",
+}
 
 # Matched against a field name turned snake_case: ``access_token``, ``privateKey`` and ``client_secret`` are
 # masked, while ``max_tokens`` or ``output_tokens`` (counts) are not.
@@ -40,7 +45,10 @@ _SENSITIVE_KEY = re.compile(
 )
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL), "[REDACTED PRIVATE KEY]"),
+    (
+        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL),
+        "[REDACTED PRIVATE KEY]",
+    ),
     (re.compile(r"MII[A-Za-z0-9+/=\\n]{60,}"), "[REDACTED KEY MATERIAL]"),
     (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), "[REDACTED JWT]"),
     (re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]{20,}"), "[REDACTED TOKEN]"),
@@ -48,7 +56,11 @@ _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and is emitted as a field.
-_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+}
 
 _context: dict[str, Any] = {}
 
@@ -84,8 +96,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
-            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "message": redact(record.getMessage()),

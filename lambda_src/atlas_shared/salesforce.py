@@ -84,7 +84,9 @@ class SalesforceCredentials:
         Raises:
             SalesforceCredentialsError: naming the missing or malformed keys (never their values).
         """
-        missing = [k for k in ("client_id", "username", "private_key") if not isinstance(data.get(k), str) or not data[k]]
+        missing = [
+            k for k in ("client_id", "username", "private_key") if not isinstance(data.get(k), str) or not data[k]
+        ]
         if missing:
             raise SalesforceCredentialsError(f"{secret_id} lacks {', '.join(missing)} (JWT bearer flow needs them)")
         private_key = str(data["private_key"])
@@ -177,7 +179,9 @@ def request_access_token(
             timeout=HTTP_TIMEOUT,
         )
     except requests.RequestException as exc:
-        raise SalesforceUnavailableError(f"Salesforce token endpoint {url} did not answer: {type(exc).__name__}") from exc
+        raise SalesforceUnavailableError(
+            f"Salesforce token endpoint {url} did not answer: {type(exc).__name__}"
+        ) from exc
     try:
         body = response.json()
     except ValueError:
@@ -239,7 +243,9 @@ def translate_error(exc: BaseException, action: str) -> Exception:
     if isinstance(exc, LibraryError):
         code, message = _error_details(exc.content)
         if exc.status >= 500:
-            return SalesforceUnavailableError(f"Salesforce {action} failed: HTTP {exc.status} {code}", status=exc.status)
+            return SalesforceUnavailableError(
+                f"Salesforce {action} failed: HTTP {exc.status} {code}", status=exc.status
+            )
         return SalesforceRequestError(
             f"Salesforce {action} failed: HTTP {exc.status} {code}: {message}".rstrip(": "),
             status=exc.status,
@@ -368,7 +374,9 @@ class SalesforceConnection:
                     status=second.status,
                     error=second.error,
                 ) from None
-        _logger.info("Salesforce login succeeded", extra={"event": "salesforce_login", "instance_url": token.instance_url})
+        _logger.info(
+            "Salesforce login succeeded", extra={"event": "salesforce_login", "instance_url": token.instance_url}
+        )
         return Salesforce(
             instance_url=token.instance_url, session_id=token.access_token, version=self.api_version, session=self._http
         )

@@ -343,7 +343,10 @@ def pack_session_attributes(
         in_session = {ATTR_SCENARIO: scenario.text, ATTR_GREETING: scenario.greeting, ATTR_SCENARIO_CACHE: "session"}
         scenario_bytes = attributes_size(in_session)
         reserve = HISTORY_MAX_BYTES if history else 0
-        if scenario_bytes <= SCENARIO_MAX_BYTES and attributes_size({**attributes, **in_session}) + reserve <= budget_bytes:
+        if (
+            scenario_bytes <= SCENARIO_MAX_BYTES
+            and attributes_size({**attributes, **in_session}) + reserve <= budget_bytes
+        ):
             attributes.update(in_session)
             location = "session"
         else:

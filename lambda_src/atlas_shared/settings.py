@@ -182,7 +182,7 @@ def _string_list(raw: str) -> tuple[str, ...]:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError:
-        raise ValueError("is not a JSON list of strings, e.g. [\"\\nUser:\"]") from None
+        raise ValueError('is not a JSON list of strings, e.g. ["\\nUser:"]') from None
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ValueError("is not a JSON list of non-empty strings")
     return tuple(value)

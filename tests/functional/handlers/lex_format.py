@@ -10,7 +10,14 @@ import json
 from typing import Any
 
 RESPONSE_KEYS = {"sessionState", "messages", "requestAttributes"}
-SESSION_STATE_KEYS = {"activeContexts", "sessionAttributes", "runtimeHints", "dialogAction", "intent", "originatingRequestId"}
+SESSION_STATE_KEYS = {
+    "activeContexts",
+    "sessionAttributes",
+    "runtimeHints",
+    "dialogAction",
+    "intent",
+    "originatingRequestId",
+}
 DIALOG_ACTION_TYPES = {"Close", "ConfirmIntent", "Delegate", "ElicitIntent", "ElicitSlot"}
 DIALOG_ACTION_KEYS = {"type", "slotToElicit", "slotElicitationStyle", "subSlotToElicit"}
 INTENT_KEYS = {"name", "slots", "state", "confirmationState"}
@@ -23,7 +30,9 @@ SESSION_ATTRIBUTES_LIMIT_BYTES = 12 * 1024
 def _string_map(value: Any, where: str) -> None:
     assert isinstance(value, dict), f"{where} must be an object"
     for key, item in value.items():
-        assert isinstance(key, str) and isinstance(item, str), f"{where}[{key!r}] must be a string, got {type(item).__name__}"
+        assert isinstance(key, str) and isinstance(item, str), (
+            f"{where}[{key!r}] must be a string, got {type(item).__name__}"
+        )
 
 
 def assert_valid_lex_response(response: Any) -> None:
@@ -45,7 +54,9 @@ def assert_valid_lex_response(response: Any) -> None:
     if action["type"] in ("Close", "Delegate", "ElicitSlot", "ConfirmIntent"):
         assert isinstance(intent, dict), f"{action['type']} needs sessionState.intent"
     if intent is not None:
-        assert isinstance(intent, dict) and set(intent) <= INTENT_KEYS, f"unexpected intent keys {set(intent) - INTENT_KEYS}"
+        assert isinstance(intent, dict) and set(intent) <= INTENT_KEYS, (
+            f"unexpected intent keys {set(intent) - INTENT_KEYS}"
+        )
         assert isinstance(intent.get("name"), str) and intent["name"], "intent.name is required"
         assert intent.get("state") in INTENT_STATES, f"intent.state {intent.get('state')!r} is not a Lex state"
         if "confirmationState" in intent:

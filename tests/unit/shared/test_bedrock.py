@@ -37,10 +37,18 @@ def test_optional_parameters_appear_only_when_configured() -> None:
 
 def test_config_comes_from_the_environment() -> None:
     settings = Settings.from_environ(
-        {"BEDROCK_MODEL_ID": "anthropic.claude-3-haiku-20240307-v1:0", "BEDROCK_MAX_TOKENS": "99", "BEDROCK_TEMPERATURE": "0.2"}
+        {
+            "BEDROCK_MODEL_ID": "anthropic.claude-3-haiku-20240307-v1:0",
+            "BEDROCK_MAX_TOKENS": "99",
+            "BEDROCK_TEMPERATURE": "0.2",
+        }
     )
     config = GenerationConfig.from_settings(settings, default_max_tokens=150, default_temperature=0.7)
-    assert (config.model_id, config.max_tokens, config.temperature) == ("anthropic.claude-3-haiku-20240307-v1:0", 99, 0.2)
+    assert (config.model_id, config.max_tokens, config.temperature) == (
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        99,
+        0.2,
+    )
     assert config.top_p is None and config.top_k is None and config.stop_sequences == ()
 
 

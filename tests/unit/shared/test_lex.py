@@ -26,7 +26,10 @@ def test_parse_event(load_event: LoadEvent) -> None:
 def test_request_attributes_win_over_session_attributes(load_event: LoadEvent) -> None:
     event = load_event("lex_question_turn", requestAttributes={"interactionKey": "from-request"})
     assert lex.parse_event(event).attribute("interactionKey") == "from-request"
-    assert lex.parse_event(load_event("lex_question_turn")).attribute("interactionKey") == "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    assert (
+        lex.parse_event(load_event("lex_question_turn")).attribute("interactionKey")
+        == "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    )
 
 
 def test_non_string_attribute_values_are_made_strings(load_event: LoadEvent) -> None:
@@ -64,7 +67,12 @@ def test_elicit_intent_response(load_event: LoadEvent) -> None:
     assert_valid_lex_response(response)
     state = response["sessionState"]
     assert state["dialogAction"] == {"type": "ElicitIntent"}
-    assert state["intent"] == {"name": "ProductQuestionIntent", "slots": {}, "state": "Fulfilled", "confirmationState": "None"}
+    assert state["intent"] == {
+        "name": "ProductQuestionIntent",
+        "slots": {},
+        "state": "Fulfilled",
+        "confirmationState": "None",
+    }
     assert state["sessionAttributes"] == {"n": "1", "flag": "false"}
     assert response["messages"] == [{"contentType": "PlainText", "content": "Hello there."}]
 

@@ -128,7 +128,9 @@ def test_token_request_goes_to_login_url_when_given(
     assert _claims(form["assertion"], rsa_keys[1])["aud"] == PRODUCTION_AUDIENCE
 
 
-def test_token_request_defaults_to_the_audience_host(aws: FakeAws, salesforce_api: FakeSalesforce, salesforce_secret: dict) -> None:
+def test_token_request_defaults_to_the_audience_host(
+    aws: FakeAws, salesforce_api: FakeSalesforce, salesforce_secret: dict
+) -> None:
     aws.rotate_secret({**salesforce_secret, "is_sandbox": True})
     get_salesforce().get()
     assert salesforce_api.token_hosts == [SANDBOX_AUDIENCE]
@@ -166,7 +168,10 @@ def test_private_key_is_not_in_repr(rsa_keys: tuple[str, str]) -> None:
 
 def _lead(salesforce_api: FakeSalesforce, status: int = 200, body: Any = None) -> None:
     salesforce_api.mock.add(
-        "GET", salesforce_api.data_url + LEAD_URL_PATH, json=body if body is not None else {"Id": LEAD_ID}, status=status
+        "GET",
+        salesforce_api.data_url + LEAD_URL_PATH,
+        json=body if body is not None else {"Id": LEAD_ID},
+        status=status,
     )
 
 
@@ -259,7 +264,11 @@ def test_invalid_session_twice_gives_up_after_one_retry(aws: FakeAws, salesforce
 
 
 def test_other_errors_are_translated_without_relogin(aws: FakeAws, salesforce_api: FakeSalesforce) -> None:
-    _lead(salesforce_api, status=404, body=[{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}])
+    _lead(
+        salesforce_api,
+        status=404,
+        body=[{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}],
+    )
     with pytest.raises(SalesforceRequestError) as caught:
         get_salesforce().call(lambda sf: sf.Lead.get(LEAD_ID), action="Lead lookup")
     assert caught.value.status == 404 and caught.value.error_code == "NOT_FOUND"
@@ -273,7 +282,10 @@ def test_server_errors_are_unavailable(aws: FakeAws, salesforce_api: FakeSalesfo
 
 
 def test_nothing_secret_is_logged(
-    aws: FakeAws, salesforce_api: FakeSalesforce, rsa_keys: tuple[str, str], capsys: pytest.CaptureFixture[str],
+    aws: FakeAws,
+    salesforce_api: FakeSalesforce,
+    rsa_keys: tuple[str, str],
+    capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level("DEBUG")
@@ -283,7 +295,12 @@ def test_nothing_secret_is_logged(
     get_salesforce().call(lambda sf: sf.Lead.get(LEAD_ID))
     logged = capsys.readouterr().out + caplog.text
     key_body = "".join(rsa_keys[0].splitlines()[1:-1])
-    for secret in (key_body[:32], key_body[-32:], "PRIVATE KEY", *(r["assertion"] for r in salesforce_api.token_requests)):
+    for secret in (
+        key_body[:32],
+        key_body[-32:],
+        "PRIVATE KEY",
+        *(r["assertion"] for r in salesforce_api.token_requests),
+    ):
         assert secret not in logged
     from tests.conftest import ACCESS_TOKEN
 

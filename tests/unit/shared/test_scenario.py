@@ -55,9 +55,16 @@ def test_first_turn_reads_dynamodb_once(aws: FakeAws) -> None:
 
 
 def test_later_turns_read_the_session(aws: FakeAws) -> None:
-    session = {ATTR_SCENARIO: "from session", ATTR_GREETING: "Hello.", ATTR_SCENARIO_CACHE: "session", "leadId": LEAD_ID}
+    session = {
+        ATTR_SCENARIO: "from session",
+        ATTR_GREETING: "Hello.",
+        ATTR_SCENARIO_CACHE: "session",
+        "leadId": LEAD_ID,
+    }
     lookup = ScenarioStore(TABLE_NAME).load(INTERACTION_KEY, session)
-    assert lookup.source == "session" and lookup.scenario == Scenario(INTERACTION_KEY, "from session", "Hello.", LEAD_ID)
+    assert lookup.source == "session" and lookup.scenario == Scenario(
+        INTERACTION_KEY, "from session", "Hello.", LEAD_ID
+    )
     assert _get_items(aws) == 0
 
 
@@ -135,7 +142,10 @@ def test_save_needs_an_aware_timestamp(aws: FakeAws) -> None:
 def test_small_scenario_and_history_ride_in_the_session() -> None:
     history = _history(2)
     attributes = pack_session_attributes(
-        {"connectAttr": "kept"}, lookup=ScenarioLookup(SCENARIO, "dynamodb"), history=history, max_turns=6,
+        {"connectAttr": "kept"},
+        lookup=ScenarioLookup(SCENARIO, "dynamodb"),
+        history=history,
+        max_turns=6,
         extra={"interactionKey": INTERACTION_KEY},
     )
     assert attributes[ATTR_SCENARIO] == SCENARIO.text and attributes[ATTR_SCENARIO_CACHE] == "session"
@@ -177,7 +187,9 @@ def test_one_oversized_message_is_clipped_on_a_character_boundary() -> None:
 
 def test_others_crowding_the_session_push_our_attributes_out() -> None:
     crowded = {f"other{i}": "y" * 1000 for i in range(7)}  # ~7 KB of someone else's attributes
-    attributes = pack_session_attributes(crowded, lookup=ScenarioLookup(SCENARIO, "dynamodb"), history=_history(3), max_turns=6)
+    attributes = pack_session_attributes(
+        crowded, lookup=ScenarioLookup(SCENARIO, "dynamodb"), history=_history(3), max_turns=6
+    )
     assert attributes_size(attributes) <= SESSION_ATTRIBUTES_BUDGET_BYTES
     assert all(attributes[k] == v for k, v in crowded.items())
     assert attributes[ATTR_SCENARIO_CACHE] == "container"

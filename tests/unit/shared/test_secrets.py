@@ -110,7 +110,10 @@ def test_cache_events_are_logged(aws: FakeAws, capsys: pytest.CaptureFixture[str
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     messages = [line["message"] for line in lines if line.get("cache") == "secret"]
     assert messages == [
-        "[CACHE] MISS secret", "[CACHE] STORE secret", "[CACHE] HIT secret", "[CACHE] EXPIRED secret",
+        "[CACHE] MISS secret",
+        "[CACHE] STORE secret",
+        "[CACHE] HIT secret",
+        "[CACHE] EXPIRED secret",
         "[CACHE] STORE secret",
     ]
 

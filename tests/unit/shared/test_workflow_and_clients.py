@@ -22,7 +22,9 @@ def test_e164_normalises(raw: str, expected: str) -> None:
     assert workflow.e164(raw, path="lead.Phone") == expected
 
 
-@pytest.mark.parametrize("raw", ["2025550187", "+0123456", "+1 415 555 0123 ext 9", "", None, 4155550123, "+1234567890123456"])
+@pytest.mark.parametrize(
+    "raw", ["2025550187", "+0123456", "+1 415 555 0123 ext 9", "", None, 4155550123, "+1234567890123456"]
+)
 def test_e164_rejects_without_echoing_the_number(raw: object) -> None:
     with pytest.raises(InvalidInputError) as caught:
         workflow.e164(raw, path="lead.Phone")
