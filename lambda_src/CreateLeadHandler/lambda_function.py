@@ -61,11 +61,13 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if external_id_field and key:
         lead_id, created = _upsert(salesforce, lead, external_id_field, key)
     else:
-        lead_id = _find_open_lead(salesforce, lead)
-        created = lead_id is None
-        if lead_id is None:
+        existing = _find_open_lead(salesforce, lead)
+        created = existing is None
+        if existing is None:
             result = salesforce.call(lambda sf: sf.Lead.create(lead), action="Lead create")
             lead_id = str(result["id"])
+        else:
+            lead_id = existing
 
     logger.info(
         "Lead created" if created else "Lead already existed; reusing it",

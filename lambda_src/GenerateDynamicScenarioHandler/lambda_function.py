@@ -155,10 +155,12 @@ def parse_scenario_reply(text: str) -> tuple[str, str]:
         if isinstance(data, dict):
             scenario, greeting = str(data.get("scenario") or "").strip(), str(data.get("greeting") or "").strip()
             return scenario, bedrock.last_whole_sentences(greeting)
-        scenario = _json_string_field(text, "scenario", closed=True)
-        if scenario is None:
+        closed = _json_string_field(text, "scenario", closed=True)
+        if closed is None:
             partial = _json_string_field(text, "scenario", closed=False) or ""
             scenario = bedrock.last_whole_sentences(partial)
+        else:
+            scenario = closed
         greeting = _json_string_field(text, "greeting", closed=True) or ""
         return scenario.strip(), bedrock.last_whole_sentences(greeting)
     return bedrock.last_whole_sentences(text) or text, ""

@@ -231,7 +231,8 @@ def _reply_from_payload(payload: Any, *, fallback_text: str, model_id: str, whol
         str(block.get("text", "")) for block in blocks if isinstance(block, dict) and block.get("type") == "text"
     ).strip()
     stop_reason = str(payload.get("stop_reason") or "")
-    usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else {}
+    usage = payload.get("usage")
+    usage = usage if isinstance(usage, dict) else {}
     input_tokens, output_tokens = int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
     if not raw_text:
         raise BedrockError(f"Bedrock ({model_id}) returned no text (stop_reason={stop_reason!r})", code="EmptyResponse")

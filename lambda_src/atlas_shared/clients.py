@@ -44,7 +44,7 @@ def get_client(service_name: str) -> Any:
             from botocore.config import Config
 
             config = Config(**_CONFIGS.get(service_name, _DEFAULT_CONFIG))
-            client = boto3.client(service_name, config=config)  # type: ignore[call-overload]
+            client = boto3.client(service_name, config=config)
             _clients[service_name] = client
     return client
 

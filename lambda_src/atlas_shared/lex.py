@@ -110,7 +110,8 @@ def parse_event(event: Any) -> LexTurn:
     proposed = event.get("proposedNextState")
     proposed_action = proposed.get("dialogAction") if isinstance(proposed, Mapping) else None
     contexts = session_state.get("activeContexts") or ()
-    bot = event.get("bot") if isinstance(event.get("bot"), Mapping) else {}
+    bot = event.get("bot")
+    bot = bot if isinstance(bot, Mapping) else {}
     return LexTurn(
         invocation_source=str(source),
         intent_name=intent["name"],

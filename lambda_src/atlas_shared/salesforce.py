@@ -210,7 +210,7 @@ def _new_http_session() -> Any:
     import requests
 
     class _TimeoutSession(requests.Session):
-        def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
             kwargs.setdefault("timeout", HTTP_TIMEOUT)
             return super().request(method, url, *args, **kwargs)
 
@@ -350,7 +350,7 @@ class SalesforceConnection:
         return SalesforceCredentials.from_secret(data, secret_id=f"Secret {self.secret_id}")
 
     def _login(self) -> Any:
-        from simple_salesforce import Salesforce
+        from simple_salesforce.api import Salesforce
 
         if self._http is None:
             self._http = self._http_session_factory()

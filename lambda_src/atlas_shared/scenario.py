@@ -144,6 +144,7 @@ class ScenarioStore:
 
     @property
     def client(self) -> Any:
+        """The injected DynamoDB client, else the container's shared one."""
         return self._client if self._client is not None else get_client("dynamodb")
 
     def load(self, interaction_key: str, session_attributes: Mapping[str, str]) -> ScenarioLookup:
@@ -173,14 +174,14 @@ class ScenarioStore:
             log_cache_event(_logger, "MISS", "scenario", reason="not in this container")
         else:
             log_cache_event(_logger, "MISS", "scenario", reason="first turn")
-        scenario = self.fetch(interaction_key)
-        if scenario is None:
+        fetched = self.fetch(interaction_key)
+        if fetched is None:
             _logger.warning(
                 "No scenario item for this interaction key; the call goes on without one",
                 extra={"event": "scenario_not_found", "interaction_key": interaction_key},
             )
             return ScenarioLookup(None, "missing")
-        return ScenarioLookup(scenario, "dynamodb")
+        return ScenarioLookup(fetched, "dynamodb")
 
     def fetch(self, interaction_key: str) -> Scenario | None:
         """``GetItem`` (strongly consistent) of the call's item; ``None`` when there is none.
