@@ -92,6 +92,15 @@ variable "functions" {
     ])
     error_message = "alias_function_version must be a published version number such as \"28\"; $LATEST is never allowed behind the live alias."
   }
+
+  validation {
+    # LexFulfillmentHandler's default of 1 mirrors local.function_defaults in main.tf; the module's own
+    # precondition catches any combination this misses.
+    condition = alltrue([for name, f in var.functions :
+      !(coalesce(f.snap_start, false) && coalesce(f.provisioned_concurrent_executions, name == "LexFulfillmentHandler" ? 1 : 0) > 0)
+    ])
+    error_message = "snap_start cannot be combined with provisioned concurrency on one function (LexFulfillmentHandler has 1 by default): set provisioned_concurrent_executions = 0 where snap_start = true."
+  }
 }
 
 variable "log_retention_in_days" {

@@ -1,0 +1,458 @@
+# Root module wiring of the five functions (issue 2 section 4): what the root passes to modules/lambda_function
+# for each handler, planned with a mocked AWS provider in us-west-2. The module's own suites
+# (modules/lambda_function/tests) cover the module's behaviour in depth.
+
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "us-west-2"
+    }
+  }
+
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+
+  # The mock cannot render policy JSON; the assertions read the policy documents' statements instead.
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+}
+
+# Published versions as the provider would report them after apply (a mock leaves them unknown in a plan),
+# different per function so a cross-wired alias would show.
+override_resource {
+  target          = module.lambda_function["LexFulfillmentHandler"].aws_lambda_function.this
+  override_during = plan
+  values = {
+    arn     = "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler"
+    version = "29"
+  }
+}
+
+override_resource {
+  target          = module.lambda_function["GenerateDynamicScenarioHandler"].aws_lambda_function.this
+  override_during = plan
+  values = {
+    arn     = "arn:aws:lambda:us-west-2:123456789012:function:GenerateDynamicScenarioHandler"
+    version = "12"
+  }
+}
+
+override_resource {
+  target          = module.lambda_function["CreateLeadHandler"].aws_lambda_function.this
+  override_during = plan
+  values = {
+    arn     = "arn:aws:lambda:us-west-2:123456789012:function:CreateLeadHandler"
+    version = "5"
+  }
+}
+
+override_resource {
+  target          = module.lambda_function["InvokeOutboundCallHandler"].aws_lambda_function.this
+  override_during = plan
+  values = {
+    arn     = "arn:aws:lambda:us-west-2:123456789012:function:InvokeOutboundCallHandler"
+    version = "3"
+  }
+}
+
+override_resource {
+  target          = module.lambda_function["UpdateLeadHandler"].aws_lambda_function.this
+  override_during = plan
+  values = {
+    arn     = "arn:aws:lambda:us-west-2:123456789012:function:UpdateLeadHandler"
+    version = "8"
+  }
+}
+
+# The log group ARN as CloudWatch Logs reports it (the provider strips the trailing ":*").
+override_resource {
+  target          = module.lambda_function["LexFulfillmentHandler"].aws_cloudwatch_log_group.lambda
+  override_during = plan
+  values = {
+    arn = "arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/LexFulfillmentHandler"
+  }
+}
+
+variables {
+  manifest_path         = "tests/terraform/fixtures/manifest.json"
+  salesforce_secret_arn = "arn:aws:secretsmanager:us-west-2:123456789012:secret:atlasengine/salesforce-AbCdEf"
+  scenario_table_arn    = "arn:aws:dynamodb:us-west-2:123456789012:table/AtlasEngineScenarios"
+  connect = {
+    instance_id     = "11111111-2222-3333-4444-555555555555"
+    contact_flow_id = "66666666-7777-8888-9999-000000000000"
+    queue_id        = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+  }
+}
+
+run "five_functions_from_the_manifest" {
+  command = plan
+
+  assert {
+    condition = toset(keys(module.lambda_function)) == toset([
+      "LexFulfillmentHandler", "GenerateDynamicScenarioHandler", "CreateLeadHandler",
+      "InvokeOutboundCallHandler", "UpdateLeadHandler",
+    ])
+    error_message = "The root must deploy exactly the five handlers."
+  }
+
+  assert {
+    condition = alltrue([for name, m in module.lambda_function :
+      m.function_name == name && m.log_group_name == "/aws/lambda/${name}" && m.function_configuration.log_group == "/aws/lambda/${name}"
+    ])
+    error_message = "Without prefix or suffix, each function and its log group are named after the handler key, and the function logs there."
+  }
+
+  assert {
+    condition = (
+      module.lambda_function["LexFulfillmentHandler"].function_configuration.filename == "tests/terraform/fixtures/LexFulfillmentHandler.zip" &&
+      module.lambda_function["LexFulfillmentHandler"].function_configuration.source_code_hash == "gLkDQ+Hae6eHUhv2g44annWjl7q/2SNFRG4S/iz2WN4=" &&
+      module.lambda_function["CreateLeadHandler"].function_configuration.source_code_hash == "LcvBRiXhaXn/NcFyVbDOfzlbpQ5jo3C7Zs3eSBp9xlU="
+    )
+    error_message = "Each function's zip (relative to the manifest's folder) and base64 SHA-256 come from its own manifest entry."
+  }
+
+  assert {
+    condition = alltrue([for m in module.lambda_function :
+      m.function_configuration.handler == "lambda_function.lambda_handler" &&
+      m.function_configuration.runtime == "python3.12" &&
+      m.function_configuration.architecture == "x86_64" &&
+      m.function_configuration.publish
+    ])
+    error_message = "Handler, runtime and architecture come from the manifest, and every function publishes versions."
+  }
+}
+
+run "tracing_active_on_all_five" {
+  command = plan
+
+  assert {
+    condition     = length(module.lambda_function) == 5 && alltrue([for m in module.lambda_function : m.function_configuration.tracing_mode == "Active"])
+    error_message = "X-Ray tracing must be Active on all five functions (Task 5)."
+  }
+
+  assert {
+    condition = alltrue([for m in module.lambda_function :
+      m.role_policy_statements["WriteXRayTraces"].actions == tolist(["xray:PutTelemetryRecords", "xray:PutTraceSegments"])
+    ])
+    error_message = "Every role must be allowed to write traces."
+  }
+}
+
+run "aliases_point_at_the_published_versions" {
+  command = plan
+
+  assert {
+    condition = alltrue([for m in module.lambda_function :
+      m.alias_name == "live" && m.alias_function_version == m.published_version
+    ])
+    error_message = "Each live alias must point at its own function's newly published version."
+  }
+
+  assert {
+    condition = (
+      jsonencode(output.lambda_alias_versions) == jsonencode({
+        LexFulfillmentHandler          = "29"
+        GenerateDynamicScenarioHandler = "12"
+        CreateLeadHandler              = "5"
+        InvokeOutboundCallHandler      = "3"
+        UpdateLeadHandler              = "8"
+      }) &&
+      jsonencode(output.lambda_published_versions) == jsonencode(output.lambda_alias_versions)
+    )
+    error_message = "lambda_alias_versions and lambda_published_versions must report each function's own versions."
+  }
+}
+
+run "memory_and_timeouts" {
+  command = plan
+
+  assert {
+    condition = (
+      module.lambda_function["LexFulfillmentHandler"].function_configuration.memory_size == 512 &&
+      module.lambda_function["GenerateDynamicScenarioHandler"].function_configuration.memory_size == 512 &&
+      module.lambda_function["CreateLeadHandler"].function_configuration.memory_size == 256 &&
+      module.lambda_function["InvokeOutboundCallHandler"].function_configuration.memory_size == 256 &&
+      module.lambda_function["UpdateLeadHandler"].function_configuration.memory_size == 256
+    )
+    error_message = "Memory must be 512 MB for LexFulfillmentHandler and GenerateDynamicScenarioHandler (Task 6), 256 MB for the rest."
+  }
+
+  assert {
+    condition = (
+      module.lambda_function["GenerateDynamicScenarioHandler"].function_configuration.timeout == 60 &&
+      module.lambda_function["LexFulfillmentHandler"].function_configuration.timeout == 30
+    )
+    error_message = "Timeouts must follow the root's per-function defaults."
+  }
+
+  assert {
+    condition = alltrue([for m in module.lambda_function :
+      !m.function_configuration.snap_start && m.function_configuration.reserved_concurrent_executions == -1
+    ])
+    error_message = "SnapStart and reserved concurrency are off unless var.functions turns them on."
+  }
+}
+
+run "provisioned_concurrency_on_the_lex_alias_only" {
+  command = plan
+
+  assert {
+    condition = module.lambda_function["LexFulfillmentHandler"].provisioned_concurrency_config == {
+      function_name                     = "LexFulfillmentHandler"
+      qualifier                         = "live"
+      provisioned_concurrent_executions = 1
+    }
+    error_message = "LexFulfillmentHandler must have 1 provisioned concurrent execution on its live alias (Task 1), never on a version number or $LATEST."
+  }
+
+  assert {
+    condition     = module.lambda_function["LexFulfillmentHandler"].provisioned_concurrency_config.qualifier == module.lambda_function["LexFulfillmentHandler"].alias_name
+    error_message = "The provisioned concurrency qualifier must be the alias the code hook calls."
+  }
+
+  assert {
+    condition = alltrue([for name, m in module.lambda_function :
+      m.provisioned_concurrency_config == null && m.provisioned_concurrent_executions == 0 if name != "LexFulfillmentHandler"
+    ])
+    error_message = "0 (the default elsewhere) must configure no provisioned concurrency."
+  }
+
+  assert {
+    condition     = output.lambda_provisioned_concurrent_executions["LexFulfillmentHandler"] == 1 && output.lambda_provisioned_concurrent_executions["CreateLeadHandler"] == 0
+    error_message = "The root output must report provisioned concurrency per function."
+  }
+}
+
+run "environment_carries_the_settings" {
+  command = plan
+
+  assert {
+    condition = module.lambda_function["LexFulfillmentHandler"].function_configuration.environment_variables == tomap({
+      LOG_LEVEL                  = "INFO"
+      SALESFORCE_SECRET_ARN      = "arn:aws:secretsmanager:us-west-2:123456789012:secret:atlasengine/salesforce-AbCdEf"
+      SECRETS_CACHE_TTL_SECONDS  = "300"
+      SCENARIO_TABLE_NAME        = "AtlasEngineScenarios"
+      BEDROCK_MODEL_ID           = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+      BEDROCK_MAX_TOKENS         = "150"
+      BEDROCK_TEMPERATURE        = "0.7"
+      CONVERSATION_HISTORY_TURNS = "6"
+    })
+    error_message = "LexFulfillmentHandler's environment must carry docs/contracts.md's settings (max_tokens 150, temperature 0.7, TTL 300)."
+  }
+
+  assert {
+    condition = (
+      module.lambda_function["GenerateDynamicScenarioHandler"].function_configuration.environment_variables["BEDROCK_MAX_TOKENS"] == "200" &&
+      module.lambda_function["GenerateDynamicScenarioHandler"].function_configuration.environment_variables["BEDROCK_TEMPERATURE"] == "0.8"
+    )
+    error_message = "GenerateDynamicScenarioHandler must use max_tokens 200 and temperature 0.8."
+  }
+
+  assert {
+    condition = module.lambda_function["InvokeOutboundCallHandler"].function_configuration.environment_variables == tomap({
+      LOG_LEVEL               = "INFO"
+      CONNECT_INSTANCE_ID     = "11111111-2222-3333-4444-555555555555"
+      CONNECT_CONTACT_FLOW_ID = "66666666-7777-8888-9999-000000000000"
+      CONNECT_QUEUE_ID        = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+    })
+    error_message = "InvokeOutboundCallHandler gets the Connect ids, and no unset source phone number."
+  }
+}
+
+run "least_privilege_per_function" {
+  command = plan
+
+  assert {
+    condition = jsonencode(module.lambda_function["LexFulfillmentHandler"].role_policy_statements) == jsonencode({
+      WriteOwnLogGroup = {
+        actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        resources = ["arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/LexFulfillmentHandler:*"]
+      }
+      WriteXRayTraces = {
+        actions   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+        resources = ["*"]
+      }
+      bedrockmodel = {
+        actions   = ["bedrock:InvokeModel"]
+        resources = ["arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0"]
+      }
+      salesforcesecret = {
+        actions   = ["secretsmanager:GetSecretValue"]
+        resources = ["arn:aws:secretsmanager:us-west-2:123456789012:secret:atlasengine/salesforce-AbCdEf"]
+      }
+      scenariotable = {
+        actions   = ["dynamodb:GetItem"]
+        resources = ["arn:aws:dynamodb:us-west-2:123456789012:table/AtlasEngineScenarios"]
+      }
+    })
+    error_message = "LexFulfillmentHandler's role: its own log group, X-Ray, the model, the secret and reading the table; nothing else."
+  }
+
+  assert {
+    condition = (
+      keys(module.lambda_function["GenerateDynamicScenarioHandler"].role_policy_statements) == ["WriteOwnLogGroup", "WriteXRayTraces", "bedrockmodel", "scenariotable"] &&
+      module.lambda_function["GenerateDynamicScenarioHandler"].role_policy_statements["scenariotable"].actions == tolist(["dynamodb:PutItem"])
+    )
+    error_message = "GenerateDynamicScenarioHandler may only write the table and call the model (no secret)."
+  }
+
+  assert {
+    condition = (
+      keys(module.lambda_function["InvokeOutboundCallHandler"].role_policy_statements) == ["WriteOwnLogGroup", "WriteXRayTraces", "connectoutbound"] &&
+      jsonencode(module.lambda_function["InvokeOutboundCallHandler"].role_policy_statements["connectoutbound"]) == jsonencode({
+        actions   = ["connect:StartOutboundVoiceContact"]
+        resources = ["arn:aws:connect:us-west-2:123456789012:instance/11111111-2222-3333-4444-555555555555/contact/*"]
+      })
+    )
+    error_message = "InvokeOutboundCallHandler may only start contacts on the configured Connect instance."
+  }
+
+  assert {
+    condition = alltrue([for name in ["CreateLeadHandler", "UpdateLeadHandler"] :
+      keys(module.lambda_function[name].role_policy_statements) == ["WriteOwnLogGroup", "WriteXRayTraces", "salesforcesecret"]
+    ])
+    error_message = "The Salesforce lead handlers may only read the secret (plus their own logs and X-Ray)."
+  }
+}
+
+run "per_function_overrides_and_names" {
+  command = plan
+
+  variables {
+    name_prefix = "dev-"
+    name_suffix = "-eu"
+    functions = {
+      GenerateDynamicScenarioHandler = {
+        memory_size = 1024
+        timeout     = 90
+      }
+      CreateLeadHandler = {
+        snap_start                     = true
+        reserved_concurrent_executions = 10
+      }
+      LexFulfillmentHandler = {
+        provisioned_concurrent_executions = 3
+      }
+    }
+  }
+
+  assert {
+    condition = (
+      module.lambda_function["GenerateDynamicScenarioHandler"].function_configuration.memory_size == 1024 &&
+      module.lambda_function["GenerateDynamicScenarioHandler"].function_configuration.timeout == 90 &&
+      module.lambda_function["LexFulfillmentHandler"].function_configuration.memory_size == 512 &&
+      module.lambda_function["CreateLeadHandler"].function_configuration.memory_size == 256
+    )
+    error_message = "var.functions overrides must change only the function and field they name."
+  }
+
+  assert {
+    condition = (
+      module.lambda_function["CreateLeadHandler"].function_configuration.snap_start &&
+      module.lambda_function["CreateLeadHandler"].function_configuration.reserved_concurrent_executions == 10 &&
+      !module.lambda_function["UpdateLeadHandler"].function_configuration.snap_start
+    )
+    error_message = "SnapStart and reserved concurrency must reach only the function they are set on."
+  }
+
+  assert {
+    condition     = module.lambda_function["LexFulfillmentHandler"].provisioned_concurrency_config.provisioned_concurrent_executions == 3
+    error_message = "The provisioned concurrency override must reach the Lex alias."
+  }
+
+  assert {
+    condition = (
+      module.lambda_function["LexFulfillmentHandler"].function_name == "dev-LexFulfillmentHandler-eu" &&
+      module.lambda_function["LexFulfillmentHandler"].log_group_name == "/aws/lambda/dev-LexFulfillmentHandler-eu" &&
+      module.lambda_function["LexFulfillmentHandler"].role_name == "dev-LexFulfillmentHandler-eu"
+    )
+    error_message = "name_prefix and name_suffix must reach the function, log group and role names."
+  }
+}
+
+run "snap_start_with_provisioned_concurrency_is_rejected" {
+  command = plan
+
+  variables {
+    functions = {
+      LexFulfillmentHandler = {
+        snap_start = true
+      }
+    }
+  }
+
+  expect_failures = [var.functions]
+}
+
+run "snap_start_with_explicit_provisioned_concurrency_is_rejected" {
+  command = plan
+
+  variables {
+    functions = {
+      CreateLeadHandler = {
+        snap_start                        = true
+        provisioned_concurrent_executions = 2
+      }
+    }
+  }
+
+  expect_failures = [var.functions]
+}
+
+run "snap_start_on_lex_without_provisioned_concurrency_is_allowed" {
+  command = plan
+
+  variables {
+    functions = {
+      LexFulfillmentHandler = {
+        snap_start                        = true
+        provisioned_concurrent_executions = 0
+      }
+    }
+  }
+
+  assert {
+    condition     = module.lambda_function["LexFulfillmentHandler"].function_configuration.snap_start && module.lambda_function["LexFulfillmentHandler"].provisioned_concurrency_config == null
+    error_message = "SnapStart instead of provisioned concurrency is a valid choice for the Lex handler."
+  }
+}
+
+run "memory_below_128_is_rejected" {
+  command = plan
+
+  variables {
+    functions = {
+      GenerateDynamicScenarioHandler = {
+        memory_size = 64
+      }
+    }
+  }
+
+  expect_failures = [var.functions]
+}
+
+run "latest_pin_is_rejected" {
+  command = plan
+
+  variables {
+    functions = {
+      LexFulfillmentHandler = {
+        alias_function_version = "$LATEST"
+      }
+    }
+  }
+
+  expect_failures = [var.functions]
+}
