@@ -28,7 +28,9 @@ A turn:
 Failure policy: nothing a dependency does crashes the turn. A Salesforce failure only loses the Lead's name
 (logged, the reply still comes from Bedrock). A DynamoDB or Bedrock failure, or anything unexpected, is logged
 and answered with a short apology that keeps the session, and the next turn tries again. A greeting whose
-scenario cannot be read uses a neutral greeting.
+scenario cannot be read uses a neutral greeting. The turn also watches the invocation's remaining time: the
+Lead lookup is skipped when fewer than 15 s remain, and Bedrock is not called with fewer than 11 s (its read
+timeout is 10 s), so Lex always gets an answer before the function would time out.
 
 A warm turn (second and later of a call, same container) calls only Bedrock: no Secrets Manager, DynamoDB,
 Salesforce token or Salesforce REST request.
@@ -42,7 +44,7 @@ from typing import Any
 
 from atlas_shared import bedrock, lex, runtime
 from atlas_shared.bedrock import GenerationConfig, Message
-from atlas_shared.exceptions import AtlasError, ScenarioStoreError
+from atlas_shared.exceptions import AtlasError, InvocationDeadlineError, ScenarioStoreError
 from atlas_shared.logs import get_logger
 from atlas_shared.salesforce import get_salesforce
 from atlas_shared.scenario import (
@@ -75,6 +77,10 @@ SYSTEM_PROMPT = (
     "follow up. Never invent prices, dates or commitments the scenario does not state.\n\n"
     "Call scenario:\n{scenario}{lead}"
 )
+# Time a step may need, in ms: Bedrock's client read timeout is 10 s; a Salesforce lookup (token, then REST) is
+# skipped when it could leave Bedrock short. Lex must get an answer before the function times out.
+BEDROCK_MIN_REMAINING_MS = 11_000
+SALESFORCE_MIN_REMAINING_MS = 15_000
 GENERIC_SCENARIO = "A courteous follow-up call to someone who recently showed interest in our products."
 _SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 
@@ -85,7 +91,7 @@ logger = get_logger("lex_fulfillment")
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Answer one Lex V2 turn; always returns a valid Lex response (see the module docstring)."""
     try:
-        return _answer(event)
+        return _answer(event, context)
     except Exception as exc:  # the last line of defence: a Lex turn never errors
         logger.error(
             "Turn failed; answering with an apology",
@@ -95,7 +101,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return lex.fallback_response(event, APOLOGY)
 
 
-def _answer(event: dict[str, Any]) -> dict[str, Any]:
+def _answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     turn = lex.parse_event(event)
     interaction_key = turn.attribute(ATTR_INTERACTION_KEY)
     history = read_history(turn.session_attributes)
@@ -121,9 +127,11 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
     elif scenario_failed:
         reply, state = APOLOGY, "Failed"
     else:
-        if lead_context is None and lead_id:
+        if lead_context is None and lead_id and _remaining_ms(context) >= SALESFORCE_MIN_REMAINING_MS:
             lead_context = _read_lead_context(lead_id)
         try:
+            if _remaining_ms(context) < BEDROCK_MIN_REMAINING_MS:
+                raise InvocationDeadlineError("too little time left for a Bedrock call")
             reply = _bedrock_reply(turn, scenario, lead_context, history)
         except AtlasError as exc:
             logger.error(
@@ -142,6 +150,12 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
         extra=_call_attributes(interaction_key, lead_id, lead_context),
     )
     return lex.elicit_intent(turn, attributes, reply, intent_state=state)
+
+
+def _remaining_ms(context: Any) -> float:
+    """Milliseconds left before Lambda stops the invocation (unbounded when the context can't tell)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return float(remaining()) if callable(remaining) else float("inf")
 
 
 def _lex_is_collecting_slots(turn: lex.LexTurn) -> bool:

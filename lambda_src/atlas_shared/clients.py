@@ -7,8 +7,9 @@ that never calls AWS in a given path doesn't pay for it.
 Tests inject stubs or moto-backed clients with :func:`set_client` and clear them with :func:`reset_clients`.
 
 Timeouts and retries are per service (botocore ``Config``): a Lex turn must answer well inside the Lambda
-timeout, so Bedrock gets a 20 s read timeout and one retry in ``standard`` mode (which backs off on
-throttling), and the quick control-plane calls get short timeouts.
+timeout (30 s), so Bedrock gets a 10 s read timeout (150-200 output tokens take a few seconds) and one retry in
+``standard`` mode (which backs off on throttling): two attempts fit. The quick data-plane calls get short
+timeouts.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 # service -> botocore Config keyword arguments
 _CONFIGS: dict[str, dict[str, Any]] = {
-    "bedrock-runtime": {"connect_timeout": 2, "read_timeout": 20, "retries": {"mode": "standard", "max_attempts": 2}},
+    "bedrock-runtime": {"connect_timeout": 2, "read_timeout": 10, "retries": {"mode": "standard", "max_attempts": 2}},
     "dynamodb": {"connect_timeout": 1, "read_timeout": 3, "retries": {"mode": "standard", "max_attempts": 3}},
     "secretsmanager": {"connect_timeout": 1, "read_timeout": 3, "retries": {"mode": "standard", "max_attempts": 3}},
     "connect": {"connect_timeout": 2, "read_timeout": 10, "retries": {"mode": "standard", "max_attempts": 3}},

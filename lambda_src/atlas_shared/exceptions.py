@@ -99,6 +99,10 @@ class BedrockError(AtlasError):
         self.code = code
 
 
+class InvocationDeadlineError(AtlasError):
+    """Too little of the invocation's time is left for the next call; the caller answers without it."""
+
+
 class ScenarioStoreError(AtlasError):
     """The DynamoDB scenario table could not be read or written."""
 

@@ -343,6 +343,32 @@ def test_salesforce_failure_still_gets_a_bedrock_reply(
     assert "The person you are speaking with" not in bedrock.bodies[0]["system"]
 
 
+class ShortOnTime(LambdaContext):
+    def __init__(self, remaining_ms: int) -> None:
+        super().__init__()
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def test_little_time_left_skips_the_salesforce_lookup(
+    lex: types.ModuleType, bedrock: FakeBedrock, salesforce_api: FakeSalesforce, load_event: LoadEvent
+) -> None:
+    bedrock.reply("Sure.")
+    response = lex.lambda_handler(load_event("lex_question_turn"), ShortOnTime(12_000))
+    assert response["messages"][0]["content"] == "Sure."
+    assert salesforce_api.token_requests == [] and len(bedrock.bodies) == 1
+
+
+def test_too_little_time_for_bedrock_answers_at_once(
+    lex: types.ModuleType, bedrock: FakeBedrock, load_event: LoadEvent
+) -> None:
+    response = lex.lambda_handler(load_event("lex_question_turn"), ShortOnTime(5_000))
+    assert_valid_lex_response(response)
+    assert response["messages"][0]["content"] == lex.APOLOGY and bedrock.bodies == []
+
+
 def test_missing_scenario_is_remembered_and_a_neutral_greeting_used(
     aws: FakeAws,
     bedrock: FakeBedrock,

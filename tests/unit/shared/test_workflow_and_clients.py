@@ -72,7 +72,7 @@ def test_clients_are_built_once_and_injectable() -> None:
     first = clients.get_client("dynamodb")
     assert clients.get_client("dynamodb") is first
     assert first.meta.config.read_timeout == 3 and first.meta.config.retries["mode"] == "standard"
-    assert clients.get_client("bedrock-runtime").meta.config.read_timeout == 20
+    assert clients.get_client("bedrock-runtime").meta.config.read_timeout == 10
     fake = object()
     clients.set_client("dynamodb", fake)
     assert clients.get_client("dynamodb") is fake
