@@ -31,6 +31,9 @@ locals {
     "$${failed_leads_table_name}", local.definition_placeholders.failed_leads_table_name),
   "$${partition}", local.definition_placeholders.partition)
 
+  # The only functions the role may invoke: the four aliases, whatever the definition names.
+  lambda_invoke_arns = sort(distinct(values(var.function_alias_arns)))
+
   unfilled_placeholders = distinct(regexall("\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}", local.definition))
 
   log_group_name = "/aws/vendedlogs/states/${var.name}"
@@ -85,7 +88,7 @@ data "aws_iam_policy_document" "permissions" {
   statement {
     sid       = "InvokeLiveAliases"
     actions   = ["lambda:InvokeFunction"]
-    resources = sort(distinct(values(var.function_alias_arns)))
+    resources = local.lambda_invoke_arns
   }
 
   statement {

@@ -95,6 +95,11 @@ run "state_machine_is_traced_and_logged" {
   }
 
   assert {
+    condition     = output.state_machine_tracing_enabled == true && output.state_machine_logging_configuration.level == "ERROR" && output.state_machine_logging_configuration.include_execution_data == false
+    error_message = "The tracing and logging outputs must reflect the state machine."
+  }
+
+  assert {
     condition     = output.log_group_name == "/aws/vendedlogs/states/test-AtlasEngineWorkflow"
     error_message = "log_group_name output is wrong."
   }
@@ -251,6 +256,11 @@ run "role_may_invoke_only_the_aliases" {
       for s in data.aws_iam_policy_document.permissions.statement : s.resources if contains(s.actions, "lambda:InvokeFunction")
     ])) == toset(values(var.function_alias_arns))
     error_message = "lambda:InvokeFunction must be granted on exactly the four alias ARNs."
+  }
+
+  assert {
+    condition     = output.role_lambda_invoke_arns == sort(values(var.function_alias_arns))
+    error_message = "role_lambda_invoke_arns must list exactly the four alias ARNs."
   }
 
   assert {

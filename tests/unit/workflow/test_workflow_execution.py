@@ -7,8 +7,11 @@ patched into moto's docker-free Lambda backend, which see exactly the payload St
 fail the way a Python handler does (``FunctionError`` plus an ``errorType``/``errorMessage`` body, per
 https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html).
 
-Retries are not exercised here: the interpreter sleeps for real between attempts. Handler errors below use
-names no retrier matches, so every scenario runs in well under a second.
+The interpreter sleeps for real between retry attempts, so only one scenario exercises a retry (a single
+attempt, at most a few seconds with full jitter); the other handler errors use names no retrier matches.
+
+Every event a task sends is compared with the handlers' own example events, tests/events/sfn_*.json, which
+lambda_src/README.md documents as the Step Functions contract.
 """
 
 from __future__ import annotations
@@ -23,18 +26,20 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
-from workflow_template import ACCOUNT_ID, PLACEHOLDER_VALUES, REGION, TABLE_NAME
+from workflow_template import ACCOUNT_ID, PLACEHOLDER_VALUES, REGION, REPO_ROOT, TABLE_NAME
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
-LEAD = {
-    "FirstName": "Ada",
-    "LastName": "Lovelace",
-    "Company": "Analytical Engines Ltd",
-    "Phone": "+15555550100",
-    "Email": "ada@example.com",
-}
-LEAD_ID = "00Q5g00000ABCDEF"
+EVENTS_DIR = REPO_ROOT / "tests" / "events"
+
+
+def example_event(name: str) -> dict[str, Any]:
+    """One of the handlers' example Step Functions events, tests/events/sfn_<name>.json."""
+    return json.loads((EVENTS_DIR / f"sfn_{name}.json").read_text())
+
+
+LEAD = example_event("create_lead")["lead"]
+LEAD_ID = "00Q5g00000AbCdEEAZ"
 INTERACTION_KEY = "9f1c2e7a4b6d4c3e8a0b1c2d3e4f5a6b"
 CONTACT_ID = "c0ffee00-1111-2222-3333-444455556666"
 
@@ -62,12 +67,8 @@ class FakeLambdas:
     handlers: dict[str, Handler]
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
-    def invoke(
-        self, function_name: str, body: str | bytes, response_headers: dict[str, str]
-    ) -> bytes:
-        key = FUNCTION_KEYS[
-            function_name
-        ]  # KeyError: a task invoked something other than a live alias ARN
+    def invoke(self, function_name: str, body: str | bytes, response_headers: dict[str, str]) -> bytes:
+        key = FUNCTION_KEYS[function_name]  # KeyError: a task invoked something other than a live alias ARN
         event = json.loads(body)
         self.calls.append((key, event))
         try:
@@ -81,8 +82,9 @@ class FakeLambdas:
         return [event for called, event in self.calls if called == key]
 
 
+# Return values as lambda_src/README.md documents them.
 def create_lead(event: dict[str, Any]) -> dict[str, Any]:
-    return {"lead_id": LEAD_ID}
+    return {"lead_id": LEAD_ID, "created": True}
 
 
 def generate_dynamic_scenario(event: dict[str, Any]) -> dict[str, Any]:
@@ -90,11 +92,12 @@ def generate_dynamic_scenario(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def invoke_outbound_call(event: dict[str, Any]) -> dict[str, Any]:
-    return {"contact_id": CONTACT_ID}
+    return {"contact_id": CONTACT_ID, "interaction_key": event["interaction_key"], "lead_id": event["lead_id"]}
 
 
 def update_lead(event: dict[str, Any]) -> dict[str, Any]:
-    return {"lead_id": event["lead_id"], "status": event["outcome"]}
+    status = "Working - Contacted" if event["outcome"] == "CALL_STARTED" else None
+    return {"lead_id": event["lead_id"], "status": status, "updated": True}
 
 
 HAPPY_HANDLERS: dict[str, Handler] = {
@@ -119,9 +122,7 @@ class Workflow:
     state_machine_arn: str
     lambdas: FakeLambdas
 
-    def run(
-        self, execution_name: str, execution_input: dict[str, Any]
-    ) -> dict[str, Any]:
+    def run(self, execution_name: str, execution_input: dict[str, Any]) -> dict[str, Any]:
         """Start an execution and wait (bounded) for it to leave RUNNING; returns DescribeExecution's response."""
         started = self.sfn.start_execution(
             stateMachineArn=self.state_machine_arn,
@@ -130,9 +131,7 @@ class Workflow:
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            described = self.sfn.describe_execution(
-                executionArn=started["executionArn"]
-            )
+            described = self.sfn.describe_execution(executionArn=started["executionArn"])
             if described["status"] != "RUNNING":
                 return described
             time.sleep(0.05)
@@ -144,15 +143,11 @@ class Workflow:
             Key={"PK": {"S": f"FAILED_LEAD#{execution_name}"}, "SK": {"S": "FAILURE"}},
         )
         item = response.get("Item")
-        return (
-            None if item is None else {name: value["S"] for name, value in item.items()}
-        )
+        return None if item is None else {name: value["S"] for name, value in item.items()}
 
 
 @pytest.fixture
-def workflow(
-    definition: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Workflow]:
+def workflow(definition: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Workflow]:
     lambdas = FakeLambdas(handlers=dict(HAPPY_HANDLERS))
 
     def invoke(
@@ -221,28 +216,77 @@ def test_happy_path_runs_every_step_with_accumulated_state(workflow: Workflow) -
     assert update["lead_id"] == LEAD_ID
     assert update["outcome"] == "CALL_STARTED"
     assert update["interaction_key"] == INTERACTION_KEY
-    assert update["call"] == {"contact_id": CONTACT_ID}
+    assert update["call"]["contact_id"] == CONTACT_ID
+    assert update["idempotency_key"] == "lead-happy"
 
     output = json.loads(result["output"])
     assert output["create_lead"]["lead_id"] == LEAD_ID
     assert output["scenario"]["interaction_key"] == INTERACTION_KEY
     assert output["call"]["contact_id"] == CONTACT_ID
-    assert output["update_lead"] == {"lead_id": LEAD_ID, "status": "CALL_STARTED"}
+    assert output["update_lead"]["status"] == "Working - Contacted"
     assert workflow.failed_lead_item("lead-happy") is None
+
+
+@pytest.mark.parametrize(
+    ("key", "example"),
+    [
+        ("create_lead", "create_lead"),
+        ("generate_dynamic_scenario", "generate_scenario"),
+        ("invoke_outbound_call", "invoke_outbound_call"),
+        ("update_lead", "update_lead"),
+    ],
+)
+def test_events_have_the_handlers_documented_shape(workflow: Workflow, key: str, example: str) -> None:
+    workflow.run("lead-contract", {"lead": LEAD})
+
+    [event] = workflow.lambdas.events_for(key)
+    documented = example_event(example)
+    assert event.keys() == documented.keys()
+    if "lead" in documented:
+        assert event["lead"] == documented["lead"]
+    if "call" in documented:
+        assert event["call"].keys() >= documented["call"].keys()
+
+
+def test_failure_update_has_the_handlers_documented_shape(workflow: Workflow) -> None:
+    workflow.lambdas.handlers["invoke_outbound_call"] = failing("OutboundCallError", "DestinationNotAllowedException")
+
+    workflow.run("lead-contract-failure", {"lead": LEAD})
+
+    [event] = workflow.lambdas.events_for("update_lead")
+    assert event.keys() == example_event("record_failure_on_lead").keys()
+
+
+def test_transient_scenario_error_is_retried(workflow: Workflow) -> None:
+    attempts: list[dict[str, Any]] = []
+
+    def bedrock_once(event: dict[str, Any]) -> dict[str, Any]:
+        attempts.append(event)
+        if len(attempts) == 1:
+            raise HandlerError("BedrockError", "ThrottlingException from bedrock-runtime")
+        return generate_dynamic_scenario(event)
+
+    workflow.lambdas.handlers["generate_dynamic_scenario"] = bedrock_once
+
+    result = workflow.run("lead-bedrock-retry", {"lead": LEAD})
+
+    assert result["status"] == "SUCCEEDED"
+    assert len(attempts) == 2
+    # The retry carries the same idempotency key, so the handler derives the same interaction key.
+    assert attempts[0] == attempts[1]
+    assert workflow.failed_lead_item("lead-bedrock-retry") is None
 
 
 def test_create_lead_error_records_the_lead_and_fails_without_retry(
     workflow: Workflow,
 ) -> None:
-    workflow.lambdas.handlers["create_lead"] = failing(
-        "SalesforceError", "REQUIRED_FIELD_MISSING: LastName"
-    )
+    workflow.lambdas.handlers["create_lead"] = failing("SalesforceRequestError", "REQUIRED_FIELD_MISSING: LastName")
     execution_input = {"lead": LEAD, "source": "web-form"}
 
     result = workflow.run("lead-create-fails", execution_input)
 
     assert result["status"] == "FAILED"
-    assert result["error"] == "SalesforceError"
+    assert result["error"] == "SalesforceRequestError"
     # A retried CreateLead could create a duplicate Lead.
     assert len(workflow.lambdas.events_for("create_lead")) == 1
     # No Lead exists, so there is nothing to update.
@@ -252,12 +296,10 @@ def test_create_lead_error_records_the_lead_and_fails_without_retry(
     assert item is not None
     assert json.loads(item["Input"]) == execution_input
     assert item["FailedStep"] == "CreateLead"
-    assert item["Error"] == "SalesforceError"
+    assert item["Error"] == "SalesforceRequestError"
     assert "REQUIRED_FIELD_MISSING" in item["Cause"]
     assert item["FailedAt"]
-    assert item["ExecutionArn"].endswith(
-        ":execution:test-AtlasEngineWorkflow:lead-create-fails"
-    )
+    assert item["ExecutionArn"].endswith(":execution:test-AtlasEngineWorkflow:lead-create-fails")
 
 
 def test_create_lead_without_lead_id_is_caught(workflow: Workflow) -> None:
@@ -276,9 +318,7 @@ def test_create_lead_without_lead_id_is_caught(workflow: Workflow) -> None:
 def test_scenario_without_interaction_key_is_caught_and_lead_marked_failed(
     workflow: Workflow,
 ) -> None:
-    workflow.lambdas.handlers["generate_dynamic_scenario"] = lambda event: {
-        "lead_id": event["lead_id"]
-    }
+    workflow.lambdas.handlers["generate_dynamic_scenario"] = lambda event: {"lead_id": event["lead_id"]}
 
     result = workflow.run("lead-no-scenario", {"lead": LEAD})
 
@@ -293,14 +333,12 @@ def test_scenario_without_interaction_key_is_caught_and_lead_marked_failed(
 def test_call_failure_after_lead_created_records_failure_on_the_lead(
     workflow: Workflow,
 ) -> None:
-    workflow.lambdas.handlers["invoke_outbound_call"] = failing(
-        "ConnectError", "DestinationNotAllowedException"
-    )
+    workflow.lambdas.handlers["invoke_outbound_call"] = failing("OutboundCallError", "DestinationNotAllowedException")
 
     result = workflow.run("lead-call-fails", {"lead": LEAD})
 
     assert result["status"] == "FAILED"
-    assert result["error"] == "ConnectError"
+    assert result["error"] == "OutboundCallError"
     # A retried call could dial the lead twice.
     assert len(workflow.lambdas.events_for("invoke_outbound_call")) == 1
     [update] = workflow.lambdas.events_for("update_lead")
@@ -308,7 +346,7 @@ def test_call_failure_after_lead_created_records_failure_on_the_lead(
         "lead_id": LEAD_ID,
         "outcome": "WORKFLOW_FAILED",
         "failed_step": "InvokeOutboundCall",
-        "error": "ConnectError",
+        "error": "OutboundCallError",
         "idempotency_key": "lead-call-fails",
     }
     item = workflow.failed_lead_item("lead-call-fails")
@@ -327,7 +365,7 @@ def test_update_lead_failure_is_recorded_and_failure_outcome_attempted(
 
     def flaky_update(event: dict[str, Any]) -> dict[str, Any]:
         outcomes.append(event["outcome"])
-        raise HandlerError("SalesforceError", "UNABLE_TO_LOCK_ROW")
+        raise HandlerError("SalesforceRequestError", "ENTITY_IS_DELETED")
 
     workflow.lambdas.handlers["update_lead"] = flaky_update
 
@@ -335,7 +373,7 @@ def test_update_lead_failure_is_recorded_and_failure_outcome_attempted(
 
     # The failure-outcome update fails too; its catch must still end in the Fail state, not loop.
     assert result["status"] == "FAILED"
-    assert result["error"] == "SalesforceError"
+    assert result["error"] == "SalesforceRequestError"
     assert outcomes == ["CALL_STARTED", "WORKFLOW_FAILED"]
     item = workflow.failed_lead_item("lead-update-fails")
     assert item is not None and item["FailedStep"] == "UpdateLead"
