@@ -1,0 +1,39 @@
+output "lambda_function_names" {
+  description = "Function name of each handler, keyed by handler."
+  value       = module.atlas_engine.lambda_function_names
+}
+
+output "lambda_published_versions" {
+  description = "Latest published version of each handler."
+  value       = module.atlas_engine.lambda_published_versions
+}
+
+output "lambda_alias_arns" {
+  description = "ARN of each handler's live alias (what Lex and Step Functions invoke)."
+  value       = module.atlas_engine.lambda_alias_arns
+}
+
+output "lambda_alias_versions" {
+  description = "The version each live alias points at; differs from lambda_published_versions during a rollback."
+  value       = module.atlas_engine.lambda_alias_versions
+}
+
+output "lex_code_hook_lambda_arn" {
+  description = "The qualified Lambda ARN set as the bot alias's code hook."
+  value       = module.atlas_engine.lex_code_hook_lambda_arn
+}
+
+output "state_machine_arn" {
+  description = "ARN of the AtlasEngineWorkflow state machine."
+  value       = module.atlas_engine.state_machine_arn
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard."
+  value       = module.atlas_engine.dashboard_name
+}
+
+output "alarm_arns" {
+  description = "ARNs of the CloudWatch alarms, keyed by purpose."
+  value       = module.atlas_engine.alarm_arns
+}
