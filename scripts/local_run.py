@@ -3,6 +3,7 @@
 Run after `python build.py` has written dist/manifest.json and the zips:
 
     .venv/bin/python scripts/local_run.py [--port 5000] [--keep-running] [--work-dir .cache/local-run]
+    .venv/bin/python scripts/local_run.py --fixtures-only [--port 5000]   # moto and the bot only, to apply by hand
 
 Stages, in order:
 
@@ -94,7 +95,8 @@ class LocalRunSettings:
         python: interpreter for moto and for the Lex code hook script (needs boto3 and moto[server]).
         terraform_bin: terraform executable (from PATH by default).
         plugin_dir: `-plugin-dir` for init, or None to use the registry.
-        keep_running: after the checks, keep moto up until Ctrl-C (for poking at it with the AWS CLI).
+        keep_running: after the checks, or a failure, keep moto up until Ctrl-C (to poke at it with the AWS CLI).
+        fixtures_only: only start moto and create the Lex V2 fixture (no terraform), for applying by hand.
     """
 
     example_dir: Path = REPO_ROOT / "examples" / "local"
@@ -106,6 +108,7 @@ class LocalRunSettings:
     terraform_bin: str = "terraform"
     plugin_dir: str | None = None
     keep_running: bool = False
+    fixtures_only: bool = False
 
     @property
     def moto_log(self) -> Path:
@@ -285,6 +288,11 @@ def settings_from_args(argv: list[str] | None = None, environ: Mapping[str, str]
         help="terraform executable (default: from PATH; env TERRAFORM)",
     )
     parser.add_argument(
+        "--fixtures-only",
+        action="store_true",
+        help="only start moto and create the Lex V2 bot and alias, print examples/local's variables, wait for Ctrl-C",
+    )
+    parser.add_argument(
         "--keep-running",
         action="store_true",
         default=environ.get("LOCAL_RUN_KEEP_RUNNING", "") not in ("", "0", "false"),
@@ -303,6 +311,7 @@ def settings_from_args(argv: list[str] | None = None, environ: Mapping[str, str]
         terraform_bin=args.terraform,
         plugin_dir=environ.get("TF_PLUGIN_DIR") or None,
         keep_running=args.keep_running,
+        fixtures_only=args.fixtures_only,
     )
 
 
@@ -324,15 +333,16 @@ def _step(message: str) -> None:
 
 
 @contextmanager
-def local_stack(settings: LocalRunSettings) -> Iterator[LocalStack]:
-    """Start moto, create the Lex fixture and init Terraform; yield the stack; always stop moto.
+def local_stack(settings: LocalRunSettings, init: bool = True) -> Iterator[LocalStack]:
+    """Start moto, create the Lex fixture and (unless ``init`` is False) init Terraform; yield the stack; always
+    stop moto.
 
     Nothing is applied yet: call ``stack.apply()``.
 
     Raises:
         LocalRunError: terraform is not on PATH, moto does not start, the fixture or init fails.
     """
-    if shutil.which(settings.terraform_bin) is None:
+    if init and shutil.which(settings.terraform_bin) is None:
         raise TerraformError(
             f"terraform executable {settings.terraform_bin!r} not found: install Terraform >= 1.5 and put it on PATH"
         )
@@ -357,8 +367,9 @@ def local_stack(settings: LocalRunSettings) -> Iterator[LocalStack]:
             env=terraform_environment(settings),
             unset_env=UNSET_AWS_ENVIRONMENT,
         )
-        _step("terraform init" + (f" -plugin-dir={settings.plugin_dir}" if settings.plugin_dir else ""))
-        runner.init()
+        if init:
+            _step("terraform init" + (f" -plugin-dir={settings.plugin_dir}" if settings.plugin_dir else ""))
+            runner.init()
         yield LocalStack(settings, moto, lex, runner)
 
 
@@ -444,39 +455,59 @@ def format_summary(manifest: Mapping[str, Any], outputs: Mapping[str, Any]) -> s
     return "\n".join(lines)
 
 
-def _wait_for_interrupt(stack: LocalStack) -> None:
+def _wait_for_interrupt(moto: MotoServer, note: str) -> None:
     print(
-        f"moto stays up on {stack.moto.endpoint_url} (state: {stack.settings.state_path}); "
-        "e.g. `aws --endpoint-url "
-        f"{stack.moto.endpoint_url} lambda list-functions`. Ctrl-C stops it.",
+        f"moto stays up on {moto.endpoint_url} ({note}); e.g. "
+        f"`AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url {moto.endpoint_url} "
+        "lambda list-functions`. Ctrl-C stops it.",
         flush=True,
     )
     try:
         while True:
-            signal.pause() if hasattr(signal, "pause") else time.sleep(3600)
+            time.sleep(3600)
     except KeyboardInterrupt:
         print("stopping moto", flush=True)
 
 
 def run(settings: LocalRunSettings) -> None:
-    """Stages 1 to 6 of the module docstring. Raises LocalRunError on any failure."""
+    """Stages 1 to 6 of the module docstring. Raises LocalRunError on any failure.
+
+    With ``settings.keep_running`` moto stays up after the checks, or after a failure, until Ctrl-C.
+    """
     manifest = read_manifest(settings.manifest_path)
     with local_stack(settings) as stack:
-        started = time.monotonic()
-        _step("terraform apply examples/local")
-        stack.apply()
-        _step(f"applied in {time.monotonic() - started:.0f} s; second terraform plan (must show no changes)")
-        stack.require_no_changes()
-        outputs = stack.outputs()
-        _step("checking Lambda aliases, code and the Lex bot alias code hook in moto")
-        verify_stack(stack, manifest, outputs)
+        try:
+            started = time.monotonic()
+            _step("terraform apply examples/local")
+            stack.apply()
+            _step(f"applied in {time.monotonic() - started:.0f} s; second terraform plan (must show no changes)")
+            stack.require_no_changes()
+            outputs = stack.outputs()
+            _step("checking Lambda aliases, code and the Lex bot alias code hook in moto")
+            verify_stack(stack, manifest, outputs)
+        except LocalRunError as exc:
+            if settings.keep_running:
+                print(f"\nlocal run FAILED: {exc}", file=sys.stderr, flush=True)
+                _wait_for_interrupt(stack.moto, f"kept after the failure; state: {settings.state_path}")
+            raise
         print()
         print(format_summary(manifest, outputs))
         print()
         print(f"OK: applied, second plan empty, checks passed. Logs: {settings.work_dir}", flush=True)
         if settings.keep_running:
-            _wait_for_interrupt(stack)
+            _wait_for_interrupt(stack.moto, f"state: {settings.state_path}")
     _step("moto stopped")
+
+
+def run_fixtures_only(settings: LocalRunSettings) -> None:
+    """Start moto and create the Lex V2 bot and alias, print the variables examples/local needs, and wait for
+    Ctrl-C; for applying examples/local by hand. Raises LocalRunError when moto or the fixture fails."""
+    with local_stack(settings, init=False) as stack:
+        print("\n# terraform.tfvars for examples/local")
+        for name in ("endpoint_url", "lex_bot_id", "lex_bot_alias_id", "lex_code_hook_python"):
+            print(f"{name} = {json.dumps(stack.variables()[name])}")
+        print(flush=True)
+        _wait_for_interrupt(stack.moto, "Lex V2 bot and alias created")
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -489,7 +520,10 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C, so moto is stopped rather than orphaned.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        run(settings)
+        if settings.fixtures_only:
+            run_fixtures_only(settings)
+        else:
+            run(settings)
     except ManifestError as exc:
         print(f"local run: {exc}", file=sys.stderr)
         return 2
