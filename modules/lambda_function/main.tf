@@ -82,6 +82,7 @@ resource "aws_iam_role_policy" "lambda" {
 ################################################################################
 
 resource "aws_cloudwatch_log_group" "lambda" {
+  #checkov:skip=CKV_AWS_338:Retention is the caller's choice via log_retention_in_days (CloudWatch's list, up to 10 years); turn logs of a chatty voice bot are not kept a year by default.
   name              = local.log_group_name
   retention_in_days = var.log_retention_in_days
   kms_key_id        = var.kms_key_arn
