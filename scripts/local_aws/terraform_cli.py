@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import time
 import warnings
@@ -35,8 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local_aws.errors import TerraformError
 from python_terraform import IsFlagged, Terraform
+
+from local_aws.errors import TerraformError
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,8 @@ class TerraformRunner:
             log.write(result.stdout)
             log.write(result.stderr)
         if check and result.returncode not in ok_codes:
-            tail = "\n".join((result.stderr.strip() or result.stdout.strip()).splitlines()[-40:])
+            stderr = _CLI_CONFIG_WARNING.sub("", result.stderr).strip()
+            tail = "\n".join((stderr or result.stdout.strip()).splitlines()[-40:])
             raise TerraformError(
                 f"`terraform {command}` failed with exit code {result.returncode} (full log: {self.log_path}):\n{tail}",
                 output=result.stdout + result.stderr,
@@ -189,6 +192,12 @@ class TerraformRunner:
         """``terraform output -json``: output name -> value (the ``value`` field of each output)."""
         result = self.run("output", no_color=IsFlagged, json=IsFlagged, state=str(self.state_path))
         return {name: o["value"] for name, o in json.loads(result.stdout or "{}").items()}
+
+
+# Printed on every command when ~/.terraformrc is absent; harmless, and it would crowd out the real error.
+_CLI_CONFIG_WARNING = re.compile(
+    r"There are some problems with the CLI configuration:\s*╷.*?Unable to open CLI configuration file.*?╵\n?", re.S
+)
 
 
 def _without_dicts(options: Mapping[str, Any]) -> dict[str, Any]:
