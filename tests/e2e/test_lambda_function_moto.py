@@ -11,9 +11,10 @@ make of it, in the order a pipeline meets it:
    published and the function still runs version 2's code;
 5. a zip that does not match ``source_code_hash`` fails the apply with the module's postcondition message.
 
-moto 5.2 drops LoggingConfig (GetFunction returns none), so the scratch root passes ``log_format = null``, the
-module's documented emulator setting; provisioned concurrency is 0 because moto does not implement it.
-Terraform is driven through python-terraform (scripts/local_aws/terraform_cli.py), as in ``make run``.
+moto runs through scripts/local_aws/moto_launcher.py (MotoServer), as in ``make run``: stock moto 5.2 drops
+LoggingConfig, and the launcher makes functions keep and report it as Lambda does, so the module's default
+``logging_config`` is exercised. Provisioned concurrency is 0 because moto does not implement it. Terraform is
+driven through python-terraform (scripts/local_aws/terraform_cli.py).
 """
 
 from __future__ import annotations
@@ -93,7 +94,6 @@ module "lambda_function" {
   architecture     = "x86_64"
   memory_size      = 512
   timeout          = 30
-  log_format       = null
 
   environment_variables = {
     LOG_LEVEL          = "INFO"
@@ -301,6 +301,8 @@ def test_function_configuration_in_lambda(deployment: Deployment) -> None:
     assert config["Architectures"] == ["x86_64"]
     assert config["Handler"] == "lambda_function.lambda_handler"
     assert config["Environment"]["Variables"] == {"LOG_LEVEL": "INFO", "BEDROCK_MAX_TOKENS": "150"}
+    assert config["LoggingConfig"]["LogGroup"] == f"/aws/lambda/{FUNCTION_NAME}"
+    assert config["LoggingConfig"]["LogFormat"] == "Text"
     assert config["Role"].endswith(f":role/{deployment.outputs['first']['role_name']}")
 
 
