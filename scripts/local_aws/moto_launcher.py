@@ -22,6 +22,13 @@ does not have. Here functions keep it, with Lambda's defaults filled in (``LogFo
 ``/aws/lambda/<name>``; INFO log levels with JSON).
 Source: https://docs.aws.amazon.com/lambda/latest/api/API_LoggingConfig.html
 
+Lambda permissions: moto appends every AddPermission statement, even one whose ``StatementId`` the policy
+already holds; Lambda refuses that with ``ResourceConflictException``. Under load the provider's HTTP client
+can resend an AddPermission whose answer it lost, and moto then keeps two copies of the statement. Here a
+resent identical statement is answered with the one already there, and a different statement under a taken id
+gets Lambda's ``ResourceConflictException``.
+Source: https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html
+
 It also adds two Step Functions actions moto 5.2 lacks, both called by hashicorp/aws 5.x's
 aws_sfn_state_machine (moto answers them with a 500 that the provider retries for many minutes):
 
@@ -176,6 +183,41 @@ def patch_lambda_logging_config() -> None:
     function_class.update_configuration = update_configuration  # type: ignore[method-assign]
 
 
+def patch_lambda_permission_ids() -> None:
+    """Make moto's Lambda AddPermission treat statement ids as unique (see the module docstring).
+
+    Raises:
+        RuntimeError: moto's Lambda Policy lacks ``add_statement``/``decode_policy`` (a moto upgrade).
+    """
+    from moto.awslambda import policy as policy_module
+    from moto.awslambda.exceptions import LambdaClientError
+
+    policy_class = policy_module.Policy
+    for attr in ("add_statement", "decode_policy"):
+        if not hasattr(policy_class, attr):
+            raise RuntimeError(f"moto.awslambda.policy.Policy has no {attr}; moto_launcher.py needs updating")
+    original_add = policy_class.add_statement
+
+    @functools.wraps(original_add)
+    def add_statement(self: Any, raw: str, qualifier: str | None = None) -> tuple[Any, str]:
+        statement, revision = original_add(self, raw, qualifier)
+        earlier = [s for s in self.statements[:-1] if s.get("Sid") == statement.get("Sid")]
+        if not earlier:
+            return statement, revision
+        self.statements.pop()
+        if earlier[0] != statement:
+            conflict = LambdaClientError(
+                "ResourceConflictException",
+                f"The statement id ({statement.get('Sid')}) provided already exists. "
+                "Please provide a new statement id, or remove the existing statement.",
+            )
+            conflict.code = 409
+            raise conflict
+        return earlier[0], revision
+
+    policy_class.add_statement = add_statement  # type: ignore[method-assign]
+
+
 def validate_definition(definition: str | None) -> dict[str, Any]:
     """A ValidateStateMachineDefinition answer for ``definition`` (see the module docstring for what is checked).
 
@@ -242,6 +284,7 @@ def main(argv: list[str] | None = None) -> None:
     patch_lexv2models()
     patch_stepfunctions()
     patch_lambda_logging_config()
+    patch_lambda_permission_ids()
     from moto.server import main as moto_main
 
     moto_main(argv if argv is not None else sys.argv[1:])

@@ -8,12 +8,14 @@ and the moto launcher's Lex V2 behaviour.
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
 import re
 import stat
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -334,6 +336,39 @@ def test_unknown_bot_alias_is_resource_not_found(moto: MotoServer) -> None:
     for failure in (wrong_alias, wrong_bot):
         assert failure.value.response["Error"]["Code"] == "ResourceNotFoundException"
         assert failure.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_a_resent_lambda_permission_is_kept_once_and_a_taken_id_conflicts(moto: MotoServer) -> None:
+    iam = local_run.moto_client("iam", moto.endpoint_url, "us-east-1")
+    lam = local_run.moto_client("lambda", moto.endpoint_url, "us-east-1")
+    role = iam.create_role(RoleName="permission-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("lambda_function.py", "def lambda_handler(event, context):\n    return event\n")
+    lam.create_function(
+        FunctionName="permission-test",
+        Runtime="python3.12",
+        Role=role,
+        Handler="lambda_function.lambda_handler",
+        Code={"ZipFile": code.getvalue()},
+    )
+    grant = {
+        "FunctionName": "permission-test",
+        "StatementId": "AllowLex",
+        "Action": "lambda:InvokeFunction",
+        "Principal": "lexv2.amazonaws.com",
+        "SourceArn": "arn:aws:lex:us-east-1:123456789012:bot-alias/ABCDE12345/FGHIJ67890",
+    }
+
+    lam.add_permission(**grant)
+    lam.add_permission(**grant)
+    with pytest.raises(ClientError) as taken:
+        lam.add_permission(**{**grant, "Principal": "events.amazonaws.com"})
+
+    statements = json.loads(lam.get_policy(FunctionName="permission-test")["Policy"])["Statement"]
+    assert [s["Sid"] for s in statements] == ["AllowLex"]
+    assert statements[0]["Principal"] == {"Service": "lexv2.amazonaws.com"}
+    assert taken.value.response["Error"]["Code"] == "ResourceConflictException"
 
 
 def test_moto_server_stops_when_the_block_ends(tmp_path: Path) -> None:
