@@ -84,8 +84,10 @@ locals {
       memory_size                       = 256
       timeout                           = 30
       provisioned_concurrent_executions = 0
-      environment                       = local.salesforce_environment
-      policy_statements                 = local.salesforce_policy
+      environment = merge(local.salesforce_environment, var.salesforce_lead_external_id_field == null ? {} : {
+        SALESFORCE_LEAD_EXTERNAL_ID_FIELD = var.salesforce_lead_external_id_field
+      })
+      policy_statements = local.salesforce_policy
     }
     InvokeOutboundCallHandler = {
       description                       = "Step Functions task: starts the outbound Amazon Connect call"

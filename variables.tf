@@ -145,6 +145,17 @@ variable "salesforce_secret_arn" {
   }
 }
 
+variable "salesforce_lead_external_id_field" {
+  type        = string
+  description = "API name of an External ID, Unique text field on Lead (e.g. Atlas_Idempotency_Key__c). When set, CreateLeadHandler upserts the Lead on the workflow execution name, so Salesforce itself guarantees one Lead per execution; when null it first looks for an open Lead with the same LastName, Phone and Email."
+  default     = null
+
+  validation {
+    condition     = var.salesforce_lead_external_id_field == null ? true : can(regex("^[A-Za-z][A-Za-z0-9_]*__c$", var.salesforce_lead_external_id_field))
+    error_message = "salesforce_lead_external_id_field must be a custom field API name ending in __c, e.g. Atlas_Idempotency_Key__c."
+  }
+}
+
 variable "secrets_cache_ttl_seconds" {
   type        = number
   description = "How long a container keeps the Salesforce secret before it fetches it again (Task 2), in seconds."

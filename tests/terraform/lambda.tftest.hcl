@@ -271,6 +271,34 @@ run "environment_carries_the_settings" {
   }
 }
 
+run "lead_external_id_field_reaches_create_lead_only" {
+  command = plan
+
+  variables {
+    salesforce_lead_external_id_field = "Atlas_Idempotency_Key__c"
+  }
+
+  assert {
+    condition     = module.lambda_function["CreateLeadHandler"].function_configuration.environment_variables["SALESFORCE_LEAD_EXTERNAL_ID_FIELD"] == "Atlas_Idempotency_Key__c"
+    error_message = "CreateLeadHandler must get SALESFORCE_LEAD_EXTERNAL_ID_FIELD so it upserts the Lead on the execution name."
+  }
+
+  assert {
+    condition     = !contains(keys(module.lambda_function["UpdateLeadHandler"].function_configuration.environment_variables), "SALESFORCE_LEAD_EXTERNAL_ID_FIELD")
+    error_message = "Only CreateLeadHandler creates Leads, so only it gets the external id field."
+  }
+}
+
+run "lead_external_id_field_must_be_a_custom_field" {
+  command = plan
+
+  variables {
+    salesforce_lead_external_id_field = "Email"
+  }
+
+  expect_failures = [var.salesforce_lead_external_id_field]
+}
+
 run "least_privilege_per_function" {
   command = plan
 
