@@ -72,7 +72,10 @@ checkov: $(CHECKOV_VENV)/.installed
 test: pytest tf-fmt tf-validate tf-test checkov
 
 bench: build
-	$(VPY) bench/run.py
+	mkdir -p bench/results
+	$(VPY) bench/build.py --output bench/results/build.json
+	$(VPY) bench/handlers.py > bench/results/handlers.json
+	cat bench/results/handlers.json
 
 clean:
 	rm -rf dist .cache .pytest_cache $(VENV) $(CHECKOV_VENV)

@@ -273,7 +273,7 @@ variable "workflow" {
     definition_template = optional(string)
     log_level           = optional(string, "ALL")
   })
-  description = "The AtlasEngineWorkflow state machine. definition_template, when set, is your own Amazon States Language template; its placeholders $${create_lead_arn}, $${generate_dynamic_scenario_arn}, $${invoke_outbound_call_arn}, $${update_lead_arn} and $${failed_leads_table_name} are filled in."
+  description = "The AtlasEngineWorkflow state machine. definition_template, when set, is your own Amazon States Language template; its placeholders $${create_lead_arn}, $${generate_dynamic_scenario_arn}, $${invoke_outbound_call_arn}, $${update_lead_arn}, $${failed_leads_table_name} and $${partition} are filled in. Pass the template's text (e.g. file(\"my-workflow.asl.json\")), not a path."
   default     = {}
 
   validation {

@@ -45,12 +45,13 @@ output "alarm_configurations" {
       values(aws_cloudwatch_metric_alarm.throttles),
       aws_cloudwatch_metric_alarm.workflow_executions_failed,
       ) : trimprefix(a.alarm_name, "${var.name}-") => {
-      alarm_name          = a.alarm_name
-      namespace           = a.namespace
-      metric_name         = a.metric_name
-      dimensions          = a.dimensions
-      statistic           = a.statistic
-      extended_statistic  = a.extended_statistic
+      alarm_name  = a.alarm_name
+      namespace   = a.namespace
+      metric_name = a.metric_name
+      dimensions  = a.dimensions
+      # The provider plans an unset statistic as null and reads it back as ""; one value keeps plans empty.
+      statistic           = a.statistic != "" ? a.statistic : null
+      extended_statistic  = a.extended_statistic != "" ? a.extended_statistic : null
       comparison_operator = a.comparison_operator
       threshold           = a.threshold
       period              = a.period
