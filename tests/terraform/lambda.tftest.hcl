@@ -3,30 +3,7 @@
 # (modules/lambda_function/tests) cover the module's behaviour in depth.
 
 mock_provider "aws" {
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
-
-  mock_data "aws_region" {
-    defaults = {
-      name = "us-west-2"
-    }
-  }
-
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
-
-  # The mock cannot render policy JSON; the assertions read the policy documents' statements instead.
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
+  source = "./tests/terraform/mocks"
 }
 
 # Published versions as the provider would report them after apply (a mock leaves them unknown in a plan),

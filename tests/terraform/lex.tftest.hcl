@@ -3,29 +3,7 @@
 # (tests/e2e and `make run` apply it against moto).
 
 mock_provider "aws" {
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
-
-  mock_data "aws_region" {
-    defaults = {
-      name = "us-west-2"
-    }
-  }
-
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
-
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
+  source = "./tests/terraform/mocks"
 }
 
 # Stand-ins for the alias ARNs the provider computes at apply (a mock leaves them unknown in a plan):

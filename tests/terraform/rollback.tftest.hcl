@@ -9,29 +9,7 @@
 # for the Python interpreter so it exits 0 without calling AWS (tests/e2e and `make run` run the real script).
 
 mock_provider "aws" {
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
-
-  mock_data "aws_region" {
-    defaults = {
-      name = "us-west-2"
-    }
-  }
-
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
-
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
+  source = "./tests/terraform/mocks"
 
   mock_resource "aws_iam_role" {
     defaults = {

@@ -1,0 +1,27 @@
+# Shared by every root test (`mock_provider "aws" { source = "./tests/terraform/mocks" }`): the provider's
+# identity data as us-west-2 in account 123456789012. The mock cannot render policy JSON, so policy documents
+# are empty and the tests read the modules' statement outputs instead.
+
+mock_data "aws_partition" {
+  defaults = {
+    partition = "aws"
+  }
+}
+
+mock_data "aws_region" {
+  defaults = {
+    name = "us-west-2"
+  }
+}
+
+mock_data "aws_caller_identity" {
+  defaults = {
+    account_id = "123456789012"
+  }
+}
+
+mock_data "aws_iam_policy_document" {
+  defaults = {
+    json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+  }
+}
