@@ -18,11 +18,11 @@ export CHECKPOINT_DISABLE := 1
 TF_MODULE_DIRS := . $(wildcard modules/*)
 TF_EXAMPLE_DIRS := $(wildcard examples/*)
 
-.PHONY: help venv build run test pytest tf-fmt tf-validate tf-test checkov bench clean
+.PHONY: help venv build run test lint pytest tf-fmt tf-validate tf-test checkov bench clean
 
 help:
 	@echo "make run    build the zips, apply examples/local against moto, check that a second plan shows no changes"
-	@echo "make test   every check: pytest, terraform fmt/validate/test, checkov, README coverage"
+	@echo "make test   every check: ruff, pytest, terraform fmt/validate/test, checkov, README coverage"
 	@echo "make bench  the benchmarks whose figures the README reports"
 
 $(VENV)/.installed: requirements-dev.txt
@@ -39,6 +39,10 @@ build: venv
 
 run: build
 	$(VPY) scripts/local_run.py
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 pytest: venv
 	$(VPY) -m pytest
@@ -69,7 +73,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 checkov: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
-test: pytest tf-fmt tf-validate tf-test checkov
+test: lint pytest tf-fmt tf-validate tf-test checkov
 
 bench: build
 	mkdir -p bench/results
