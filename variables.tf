@@ -8,8 +8,9 @@ variable "name_prefix" {
   default     = ""
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{0,20}$", var.name_prefix))
-    error_message = "name_prefix may hold only letters, digits, '-' and '_' and be at most 20 characters."
+    # 17 + 17 + the longest handler name (GenerateDynamicScenarioHandler, 30) = 64, Lambda's and IAM's limit.
+    condition     = can(regex("^[A-Za-z0-9_-]{0,17}$", var.name_prefix))
+    error_message = "name_prefix may hold only letters, digits, '-' and '_' and be at most 17 characters (function and role names are limited to 64 characters): got \"${var.name_prefix}\"."
   }
 }
 
@@ -19,14 +20,30 @@ variable "name_suffix" {
   default     = ""
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{0,20}$", var.name_suffix))
-    error_message = "name_suffix may hold only letters, digits, '-' and '_' and be at most 20 characters."
+    # 17 + 17 + the longest handler name (GenerateDynamicScenarioHandler, 30) = 64, Lambda's and IAM's limit.
+    condition     = can(regex("^[A-Za-z0-9_-]{0,17}$", var.name_suffix))
+    error_message = "name_suffix may hold only letters, digits, '-' and '_' and be at most 17 characters (function and role names are limited to 64 characters): got \"${var.name_suffix}\"."
   }
 }
 
 variable "manifest_path" {
   type        = string
   description = "Path to the dist/manifest.json written by `python build.py`. Zip paths inside it are relative to the manifest's own folder."
+
+  validation {
+    condition     = fileexists(var.manifest_path)
+    error_message = "No build manifest at ${var.manifest_path}: run `python build.py` (it writes dist/manifest.json and the zips), or point manifest_path at its output."
+  }
+
+  validation {
+    condition = alltrue([
+      for name in ["LexFulfillmentHandler", "GenerateDynamicScenarioHandler", "CreateLeadHandler", "InvokeOutboundCallHandler", "UpdateLeadHandler"] :
+      alltrue([for key in ["zip_path", "source_code_hash", "runtime", "architecture", "handler"] :
+        can(tostring(jsondecode(file(var.manifest_path)).functions[name][key]))
+      ])
+    ])
+    error_message = "${var.manifest_path} is not a complete build manifest: it needs functions.<Name>.{zip_path, source_code_hash, runtime, architecture, handler} for all five handlers. Run `python build.py` without --function to rebuild it."
+  }
 }
 
 variable "tags" {
@@ -62,21 +79,21 @@ variable "functions" {
       "LexFulfillmentHandler", "GenerateDynamicScenarioHandler", "CreateLeadHandler",
       "InvokeOutboundCallHandler", "UpdateLeadHandler",
     ], name)])
-    error_message = "functions keys must be among LexFulfillmentHandler, GenerateDynamicScenarioHandler, CreateLeadHandler, InvokeOutboundCallHandler and UpdateLeadHandler."
+    error_message = "functions keys must be among LexFulfillmentHandler, GenerateDynamicScenarioHandler, CreateLeadHandler, InvokeOutboundCallHandler and UpdateLeadHandler; got ${join(", ", [for name in keys(var.functions) : name if !contains(["LexFulfillmentHandler", "GenerateDynamicScenarioHandler", "CreateLeadHandler", "InvokeOutboundCallHandler", "UpdateLeadHandler"], name)])}."
   }
 
   validation {
     condition = alltrue([for f in values(var.functions) :
       f.memory_size == null ? true : (f.memory_size >= 128 && f.memory_size <= 10240)
     ])
-    error_message = "memory_size must be between 128 and 10240 MB."
+    error_message = "memory_size must be between 128 and 10240 MB; check ${join(", ", [for name, f in var.functions : "${name} (${f.memory_size})" if f.memory_size != null && !(try(f.memory_size >= 128 && f.memory_size <= 10240, false))])}."
   }
 
   validation {
     condition = alltrue([for f in values(var.functions) :
       f.timeout == null ? true : (f.timeout >= 1 && f.timeout <= 900)
     ])
-    error_message = "timeout must be between 1 and 900 seconds."
+    error_message = "timeout must be between 1 and 900 seconds; check ${join(", ", [for name, f in var.functions : "${name} (${f.timeout})" if f.timeout != null && !(try(f.timeout >= 1 && f.timeout <= 900, false))])}."
   }
 
   validation {
@@ -90,7 +107,7 @@ variable "functions" {
     condition = alltrue([for f in values(var.functions) :
       f.alias_function_version == null ? true : can(regex("^[0-9]+$", f.alias_function_version))
     ])
-    error_message = "alias_function_version must be a published version number such as \"28\"; $LATEST is never allowed behind the live alias."
+    error_message = "alias_function_version must be a published version number such as \"28\"; $LATEST is never allowed behind the live alias. Check ${join(", ", [for name, f in var.functions : name if f.alias_function_version != null && !can(regex("^[0-9]+$", f.alias_function_version))])}."
   }
 
   validation {
@@ -118,6 +135,11 @@ variable "kms_key_arn" {
   type        = string
   description = "Optional customer managed KMS key ARN for log groups and Lambda environment variables. Null uses AWS owned keys."
   default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null ? true : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID); an alias ARN is not accepted by CloudWatch Logs."
+  }
 }
 
 variable "log_level" {
@@ -198,6 +220,11 @@ variable "bedrock" {
     ])
     error_message = "bedrock max_tokens must be 1-4096 and temperature 0-1 (Anthropic Messages API)."
   }
+
+  validation {
+    condition     = length(var.bedrock.model_id) <= 2048 && can(regex("^[A-Za-z0-9.:/_-]+$", var.bedrock.model_id))
+    error_message = "bedrock.model_id must be a Bedrock model id (e.g. anthropic.claude-3-5-sonnet-20240620-v1:0) or model ARN: letters, digits and . : / _ - only; got \"${var.bedrock.model_id}\"."
+  }
 }
 
 variable "conversation_history_turns" {
@@ -223,6 +250,18 @@ variable "connect" {
   validation {
     condition     = var.connect.queue_id != null || var.connect.source_phone_number != null
     error_message = "connect needs queue_id or source_phone_number: StartOutboundVoiceContact requires one of them."
+  }
+
+  validation {
+    condition = alltrue([for id in compact([var.connect.instance_id, var.connect.contact_flow_id, coalesce(var.connect.queue_id, "00000000-0000-0000-0000-000000000000")]) :
+      can(regex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", id))
+    ])
+    error_message = "connect.instance_id, contact_flow_id and queue_id are Amazon Connect ids (lower-case UUIDs such as 11111111-2222-3333-4444-555555555555, the last part of their ARNs), not ARNs or names."
+  }
+
+  validation {
+    condition     = var.connect.source_phone_number == null ? true : can(regex("^\\+[1-9][0-9]{1,14}$", var.connect.source_phone_number))
+    error_message = "connect.source_phone_number must be an E.164 number such as +14155550123 (no spaces or dashes)."
   }
 }
 
