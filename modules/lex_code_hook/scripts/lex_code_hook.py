@@ -119,6 +119,8 @@ class CodeHookRequest:
 
     ``locale_ids`` are Lex V2 locale ids (``en_US``); ``lambda_arn`` is a qualified Lambda ARN;
     ``bot_version`` is a numbered bot version or None to keep the alias's current one.
+    ``allow_new_locales`` lets the run add a locale the alias does not list yet; without it such a locale is
+    taken for a typo (the real locale would silently keep its old code hook) and rejected.
     """
 
     bot_id: str
@@ -127,6 +129,7 @@ class CodeHookRequest:
     lambda_arn: str
     bot_version: str | None = None
     code_hook_interface_version: str = "1.0"
+    allow_new_locales: bool = False
 
 
 @dataclass(frozen=True)
@@ -378,6 +381,35 @@ def wait_until_available(
         alias = describe_alias(client, request)
 
 
+def check_fits_alias(current: Mapping[str, Any], request: CodeHookRequest, region: str | None) -> None:
+    """Reject a request that is well formed but cannot be what the user meant for this alias.
+
+    * The Lambda function must be in the bot's region: Lex V2 invokes code hooks in its own region only
+      (https://docs.aws.amazon.com/lexv2/latest/dg/lambda-attach.html).
+    * Every requested locale must already be listed in the alias's ``botAliasLocaleSettings`` (an alias lists
+      the locales of its bot version), unless ``allow_new_locales``: a typo such as ``en_UK`` would otherwise add
+      a locale nobody speaks while ``en_US`` kept calling ``$LATEST``. An alias that lists no locale at all
+      takes any.
+
+    Raises:
+        InvalidArgumentError: naming the region or the locales, and what the alias has.
+    """
+    match = _LAMBDA_ARN_PATTERN.fullmatch(request.lambda_arn)
+    arn_region = match.group("region") if match else None
+    if region and arn_region and arn_region != region:
+        raise InvalidArgumentError(
+            f"Lambda ARN {request.lambda_arn!r} is in {arn_region} but the bot alias is in {region}; "
+            "Lex V2 calls code hooks in its own region only"
+        )
+    known = sorted(current.get("botAliasLocaleSettings") or {})
+    unknown = [locale_id for locale_id in request.locale_ids if locale_id not in known]
+    if known and unknown and not request.allow_new_locales:
+        raise InvalidArgumentError(
+            f"bot {request.bot_id} alias {request.bot_alias_id} has no locale {', '.join(unknown)} "
+            f"(it has {', '.join(known)}); check the locale ids, or pass --allow-new-locale to add one"
+        )
+
+
 def set_code_hook(
     client: Any,
     request: CodeHookRequest,
@@ -418,6 +450,7 @@ def set_code_hook(
     current = prune_to_shape(described, input_shape) or {}
     # The ids are required members the description need not carry; describe_alias checked they match.
     current.update(botId=request.bot_id, botAliasId=request.bot_alias_id)
+    check_fits_alias(current, request, client.meta.region_name)
     wanted = wanted_alias(current, request)
     changes = tuple(describe_changes(current, wanted))
     alias_name = current.get("botAliasName", "?")
@@ -519,6 +552,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"how long to wait for the alias to be Available (default: LEX_CODE_HOOK_WAIT_TIMEOUT or "
         f"{DEFAULT_WAIT_TIMEOUT_SECONDS:g}; 0 never waits)",
     )
+    parser.add_argument(
+        "--allow-new-locale",
+        action="store_true",
+        help="add a locale the alias does not list yet (default: reject it as a likely typo)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the changes, do not update")
     return parser
 
@@ -540,6 +578,7 @@ def main(
             lambda_arn=args.lambda_arn,
             bot_version=args.bot_version,
             code_hook_interface_version=args.code_hook_interface_version,
+            allow_new_locales=args.allow_new_locale,
         )
         validate_request(request)
         wait_timeout = args.wait_timeout if args.wait_timeout is not None else _wait_timeout_default()

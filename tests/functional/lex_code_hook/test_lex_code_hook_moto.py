@@ -92,8 +92,24 @@ def test_several_locales_are_all_set(lex_alias: LexAlias) -> None:
     assert locales["es_US"]["codeHookSpecification"] == LIVE_CODE_HOOK
 
 
-def test_a_locale_the_alias_lacks_is_added_enabled(lex_alias: LexAlias) -> None:
-    run(lex_alias, locale_ids=("fr_CA",))
+def test_a_locale_the_alias_lacks_is_rejected_as_a_likely_typo(lex_alias: LexAlias) -> None:
+    with pytest.raises(hook.InvalidArgumentError, match=r"has no locale en_UK \(it has en_US, es_US\)"):
+        run(lex_alias, locale_ids=("en_UK",))
+
+    assert lex_alias.describe()["botAliasLocaleSettings"] == ALIAS_SETTINGS["botAliasLocaleSettings"]
+
+
+def test_a_lambda_in_another_region_is_rejected(lex_alias: LexAlias) -> None:
+    other_region = LIVE_ALIAS_ARN.replace(f":{REGION}:", ":eu-central-1:")
+
+    with pytest.raises(hook.InvalidArgumentError, match="Lex V2 calls code hooks in its own region only"):
+        run(lex_alias, lambda_arn=other_region)
+
+    assert lex_alias.describe()["botAliasLocaleSettings"] == ALIAS_SETTINGS["botAliasLocaleSettings"]
+
+
+def test_a_locale_the_alias_lacks_is_added_enabled_when_allowed(lex_alias: LexAlias) -> None:
+    run(lex_alias, locale_ids=("fr_CA",), allow_new_locales=True)
 
     locales = lex_alias.describe()["botAliasLocaleSettings"]
     assert locales["fr_CA"] == {
