@@ -9,16 +9,22 @@ Usage (from the repository root, with the dev virtualenv's Python 3.12)::
     .venv/bin/python build.py --import-check        # also import each handler in a clean Python
 
 Prints one line per function: name, built|reused, size, base64 SHA-256, seconds. Errors name the
-function and what to do, and exit 1. The stages are described in lambda_build/__init__.py.
+function and what to do, and exit 1. Ctrl-C or SIGTERM stops the build with one line and exit 130
+(143 for SIGTERM); each zip in dist/ then still matches its manifest entry, or has none. A second
+build into the same dist/ waits for the first. The stages are described in lambda_build/__init__.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import TextIO
 
 try:
@@ -114,7 +120,8 @@ def _import_check(builder: Builder, names: list[str], pip_runner: PipRunner, out
         try:
             site = ensure_runtime_site(builder.paths.cache_dir, config.runtime, config.architecture, pip_runner)
             started = time.perf_counter()
-            report = check_zip_imports(builder.zip_path(name), runtime_site=site, function=name)
+            required = builder.import_names(name)
+            report = check_zip_imports(builder.zip_path(name), runtime_site=site, function=name, required=required)
             print(
                 f"{name:<32} import ok    {len(report.imported)} top-level modules imported, {report.modules} loaded, "
                 f"boto3 from {report.origins['boto3'] or 'nowhere'}, "
@@ -126,6 +133,31 @@ def _import_check(builder: Builder, names: list[str], pip_runner: PipRunner, out
     return errors
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt(received: list[int]) -> Iterator[None]:
+    """Turn SIGTERM (CI cancelling a job, `kill`) into the KeyboardInterrupt Ctrl-C gives; note the signal.
+
+    Only the first signal interrupts: later ones while the build winds down (moments) are noted, so
+    they cannot cut short the clean-up or the message.
+    """
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        if len(received) == 1:
+            raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread (e.g. main() called from a worker)
+        return
+    previous_term = signal.signal(signal.SIGTERM, interrupt)
+    previous_int = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
+
+
 def main(
     argv: list[str] | None = None,
     *,
@@ -134,10 +166,35 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    """Run the CLI; returns the exit status (0 ok, 1 build error or stale zip, 2 usage error)."""
+    """Run the CLI; returns the exit status (0 ok, 1 build error or stale zip, 2 usage error,
+    128 + the signal number when interrupted: 130 for Ctrl-C, 143 for SIGTERM)."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     args = parse_args(argv)
+    received: list[int] = []
+    with _sigterm_as_interrupt(received):
+        try:
+            return _run(args, pip_runner=pip_runner, clock=clock, out=out, err=err)
+        except KeyboardInterrupt as interrupt:
+            signum = received[0] if received else signal.SIGINT
+            published = getattr(interrupt, "published", None)
+            done = "" if published is None else f"; published before the stop: {', '.join(published) or 'none'}"
+            print(
+                f"build.py: interrupted by {signal.Signals(signum).name}{done}; every zip left in dist/ matches its "
+                "manifest entry or has none (run build.py again to finish)",
+                file=err,
+            )
+            return 128 + signum
+
+
+def _run(
+    args: argparse.Namespace,
+    *,
+    pip_runner: PipRunner | None,
+    clock: Callable[[], float],
+    out: TextIO,
+    err: TextIO,
+) -> int:
     root: Path = args.root.resolve()
     defaults = BuildPaths.for_root(root)
     paths = BuildPaths(
@@ -152,6 +209,7 @@ def main(
         clock=clock,
         jobs=args.jobs,
         on_result=lambda result: print(format_result(result), file=out, flush=True),
+        on_wait=lambda message: print(f"note: {message}", file=err, flush=True),
     )
     try:
         if args.check:
@@ -163,15 +221,17 @@ def main(
                 return 1
             print(f"up to date: {args.function or 'all functions'}", file=out)
             return 0
-        report = builder.build(args.function)
+        builder.functions(args.function)  # bad build.toml or --function: say so before waiting for a lock
+        with builder.session():
+            report = builder.build(args.function)
+            for note in report.notes:
+                print(f"note: {note}", file=err)
+            errors = list(report.errors)
+            if args.import_check and report.results:
+                errors += _import_check(builder, [r.name for r in report.results], runner, out)
     except BuildError as error:
         print(f"error: {error}", file=err)
         return 1
-    for note in report.notes:
-        print(f"note: {note}", file=err)
-    errors = list(report.errors)
-    if args.import_check and report.results:
-        errors += _import_check(builder, [r.name for r in report.results], runner, out)
     for error in errors:
         print(f"error: {error}", file=err)
     if errors:

@@ -13,6 +13,11 @@ ships), ``__pycache__`` and ``*.pyc``. Zip format: https://pkware.cachefly.net/w
 (the same deflate bytes also need the same zlib; CPython's bundled or the system's zlib are stable).
 
 Every ELF file (and every ``*.so``) must be a 64-bit little-endian ELF for the function's machine.
+Symbolic links are refused: one can point outside lambda_src/ (a link to /etc/hostname would ship the
+build machine's file) and makes the zip depend on the checkout.
+
+Zips are staged (``stage_zip``: a temp file in dist/, complete and synced) and published by the
+pipeline, which moves the staged file into place together with its manifest entry.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from pathlib import Path
 from lambda_build import elf
 from lambda_build.config import REQUIREMENTS_FILE, SHARED_PACKAGE, Architecture
 from lambda_build.errors import ArchitectureError, ArchiveError, ExcludeError
-from lambda_build.globs import GlobSet
+from lambda_build.globs import GlobError, GlobSet
 from lambda_build.hashing import filebase64sha256
 from lambda_build.zipwriter import Member, ZipFormatError, dir_member, file_member, write_members
 
@@ -80,7 +85,7 @@ def _walk(
                 dirnames.remove(dirname)
             elif (here / dirname).is_symlink():
                 raise ArchiveError(
-                    f"{here / dirname} is a symlinked folder",
+                    f"{here / dirname} is a symlinked folder (to {_link_target(here / dirname)})",
                     function=function,
                     hint="replace it with a real folder; symlinked folders make the zip depend on the checkout",
                 )
@@ -90,16 +95,31 @@ def _walk(
             if here == root and filename in skip_root_files:
                 continue
             path = here / filename
+            if path.is_symlink():
+                raise ArchiveError(
+                    f"{path} is a symbolic link (to {_link_target(path)})",
+                    function=function,
+                    hint="replace it with a copy of the file; a link can point outside lambda_src/ and ship "
+                    "the build machine's files, so links are not followed",
+                )
             rel = path.relative_to(root).as_posix()
             files.append(SourceFile(prefix + rel, path, _is_executable(path)))
     return files
+
+
+def _link_target(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"
 
 
 def collect_sources(function_dir: Path, shared_dir: Path, *, function: str) -> list[SourceFile]:
     """The function's own files and the shared package, with their zip paths, sorted.
 
     Raises:
-        ArchiveError: the shared package is missing, or a function file clashes with it.
+        ArchiveError: the shared package is missing, a function file clashes with it, or a file or
+            folder is a symbolic link.
     """
     if not shared_dir.is_dir():
         raise ArchiveError(
@@ -178,6 +198,19 @@ def compress_files(files: list[SourceFile], *, function: str, architecture: Arch
     return members
 
 
+@dataclass(frozen=True)
+class Selection:
+    """The requirements' members an ``exclude`` list keeps, and which glob removed each of the others.
+
+    Attributes:
+        kept: the members that go into the zip, in their original order.
+        removed: the name of each removed member -> the glob that matched it.
+    """
+
+    kept: list[Member]
+    removed: dict[str, str]
+
+
 def select_dependencies(members: list[Member] | None, exclude: Iterable[str], *, function: str) -> list[Member]:
     """The requirements' members less those the function's ``exclude`` globs match.
 
@@ -187,8 +220,13 @@ def select_dependencies(members: list[Member] | None, exclude: Iterable[str], *,
         function: for error messages.
 
     Raises:
-        ExcludeError: an exclude glob matched nothing (a typo, or the package's layout changed).
+        ExcludeError: an exclude glob is invalid or matched nothing (a typo, or the package's layout changed).
     """
+    return apply_excludes(members, exclude, function=function).kept
+
+
+def apply_excludes(members: list[Member] | None, exclude: Iterable[str], *, function: str) -> Selection:
+    """``select_dependencies``, also telling which glob removed which member (``deps.check_excludes``)."""
     patterns = tuple(exclude)
     if members is None:
         if patterns:
@@ -197,18 +235,26 @@ def select_dependencies(members: list[Member] | None, exclude: Iterable[str], *,
                 function=function,
                 hint="remove exclude from its build.toml table",
             )
-        return []
+        return Selection([], {})
     if not patterns:
-        return list(members)
-    globs = GlobSet(patterns)
-    used: set[str] = set()
+        return Selection(list(members), {})
+    try:
+        globs = GlobSet(patterns)
+    except GlobError as exc:
+        raise ExcludeError(
+            f"exclude glob {exc.pattern!r} is not a valid glob: {exc.reason}",
+            function=function,
+            hint="fix it in lambda_src/build.toml",
+        ) from exc
+    removed: dict[str, str] = {}
     kept: list[Member] = []
     for member in members:
         pattern = globs.matching_pattern(member.name)
         if pattern is None:
             kept.append(member)
         else:
-            used.add(pattern)
+            removed[member.name] = pattern
+    used = set(removed.values())
     unused = [p for p in patterns if p not in used]
     if unused:
         raise ExcludeError(
@@ -216,7 +262,7 @@ def select_dependencies(members: list[Member] | None, exclude: Iterable[str], *,
             function=function,
             hint="fix or remove them in lambda_src/build.toml (paths are relative to the zip root, e.g. lxml/includes)",
         )
-    return kept
+    return Selection(kept, removed)
 
 
 def merge(sources: list[Member], dependencies: list[Member], *, function: str) -> list[Member]:
@@ -247,10 +293,29 @@ def _directories(names: Iterable[str]) -> set[str]:
     return dirs
 
 
-def write_zip(members: list[Member], dest: Path, *, function: str) -> ZipResult:
-    """Write ``members`` (in order) to ``dest`` atomically: temp file in dest's folder, then replace.
+@dataclass(frozen=True)
+class StagedZip:
+    """A complete zip under a temp name beside its destination, not yet published.
 
-    A failure leaves any previous ``dest`` untouched and no temp file behind.
+    Attributes:
+        temp: the staged file (``TEMP_PREFIX``..., removed by ``Builder.clean_temp_files`` if left over).
+        dest: where it goes.
+        result: its size and base64 SHA-256.
+    """
+
+    temp: Path
+    dest: Path
+    result: ZipResult
+
+    def discard(self) -> None:
+        """Delete the staged file (after a failure or an interrupt)."""
+        self.temp.unlink(missing_ok=True)
+
+
+def stage_zip(members: Iterable[Member], dest: Path, *, function: str) -> StagedZip:
+    """Write ``members`` (in order) to a synced temp file in dest's folder; ``dest`` is not touched.
+
+    A failure leaves no temp file behind.
 
     Raises:
         ArchiveError: the zip would need zip64.
@@ -268,8 +333,24 @@ def write_zip(members: list[Member], dest: Path, *, function: str) -> ZipResult:
             os.fsync(out.fileno())
         result = ZipResult(size_bytes=temp.stat().st_size, source_code_hash=filebase64sha256(temp))
         os.chmod(temp, FILE_MODE)  # mkstemp's 0600 would follow the zip; keep dist/ readable as usual
-        os.replace(temp, dest)
-        return result
+        return StagedZip(temp, dest, result)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def write_zip(members: Iterable[Member], dest: Path, *, function: str) -> ZipResult:
+    """Write ``members`` (in order) to ``dest`` atomically: ``stage_zip``, then replace.
+
+    A failure leaves any previous ``dest`` untouched and no temp file behind.
+
+    Raises:
+        ArchiveError: the zip would need zip64.
+    """
+    staged = stage_zip(members, dest, function=function)
+    try:
+        os.replace(staged.temp, dest)
+    except BaseException:
+        staged.discard()
+        raise
+    return staged.result

@@ -3,7 +3,7 @@
 build.toml (TOML, read with the stdlib ``tomllib``)::
 
     [defaults]                      # optional; applies to every function
-    runtime = "python3.12"          # python3.11 | python3.12 | python3.13   (default python3.12)
+    runtime = "python3.12"          # python3.12 | python3.13                 (default python3.12)
     architecture = "x86_64"         # x86_64 | arm64                          (default x86_64)
 
     [functions.LexFulfillmentHandler]   # optional, one table per function folder
@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_build.errors import ConfigError, FunctionNotFoundError, MissingHandlerError
+from lambda_build.globs import GlobError, compile_glob
 
 HANDLER_FILE = "lambda_function.py"
 HANDLER = "lambda_function.lambda_handler"
@@ -79,9 +80,10 @@ class Architecture:
     elf_machine: int
 
 
-# python3.11 runs on Amazon Linux 2 (glibc 2.26); python3.12 and 3.13 on Amazon Linux 2023 (glibc 2.34).
+# Exactly the runtimes the Terraform module (modules/lambda_function, var.runtime) and the AWS provider
+# it needs both accept, so a zip built here never fails at plan time. Both run on Amazon Linux 2023
+# (glibc 2.34).
 RUNTIMES: Mapping[str, Runtime] = {
-    "python3.11": Runtime("python3.11", "3.11", (2, 26)),
     "python3.12": Runtime("python3.12", "3.12", (2, 34)),
     "python3.13": Runtime("python3.13", "3.13", (2, 34)),
 }
@@ -154,7 +156,8 @@ def _runtime(value: Any, where: str, function: str | None) -> Runtime:
         raise ConfigError(
             f"unknown runtime {value!r} in {where}",
             function=function,
-            hint=f"use one of {', '.join(sorted(RUNTIMES))} in lambda_src/{CONFIG_FILE}",
+            hint=f"use {' or '.join(sorted(RUNTIMES))} in lambda_src/{CONFIG_FILE}: the Python runtimes "
+            "that both the Terraform module (modules/lambda_function) and its AWS provider accept",
         )
     return RUNTIMES[value]
 
@@ -222,7 +225,7 @@ def load_config(src_dir: Path, functions: list[str]) -> dict[str, FunctionConfig
         functions: the discovered function names (``discover_functions``).
 
     Raises:
-        ConfigError: malformed TOML, unknown keys, unknown runtime or architecture, bad exclude list.
+        ConfigError: malformed TOML, unknown keys, unknown runtime or architecture, bad exclude list or glob.
         MissingHandlerError: build.toml configures a folder that exists but has no lambda_function.py.
         FunctionNotFoundError: build.toml configures a function with no folder at all.
     """
@@ -230,7 +233,7 @@ def load_config(src_dir: Path, functions: list[str]) -> dict[str, FunctionConfig
     data: dict[str, Any] = {}
     if path.is_file():
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # -sig: a byte-order mark is fine
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(
                 f"lambda_src/{CONFIG_FILE} is not valid TOML: {exc}",
@@ -286,5 +289,15 @@ def load_config(src_dir: Path, functions: list[str]) -> dict[str, FunctionConfig
                 function=name,
                 hint='e.g. exclude = ["lxml/objectify*.so"]',
             )
+        for glob in exclude:
+            try:
+                compile_glob(glob)
+            except GlobError as exc:
+                raise ConfigError(
+                    f"exclude glob {glob!r} in {where} is not a valid glob: {exc.reason}",
+                    function=name,
+                    hint="fix it in lambda_src/build.toml: `*` and `?` within a path segment, `**` across "
+                    "segments, `[a-z]` a character class whose ranges run low to high",
+                ) from exc
         configs[name] = FunctionConfig(name, runtime, arch, tuple(exclude))
     return configs

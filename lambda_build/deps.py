@@ -16,17 +16,26 @@ Completeness: every installed distribution's ``Requires-Dist`` (markers evaluate
 extras followed) must be met by another pinned distribution or by the runtime's own boto3 set
 (``rules.RUNTIME_PROVIDED``); pip's ``--no-deps`` does not check this. Metadata format:
 https://packaging.python.org/en/latest/specifications/core-metadata/#requires-dist-multiple-use
+
+Import names: before trimming drops RECORD, each distribution's top-level modules are read from it
+(``top_level.txt`` when there is no RECORD; many build backends write none) and stored with the tree
+in ``distributions.json``. ``check_excludes`` uses them to refuse an ``exclude`` glob that removes a
+pinned package whole, and the import check imports each of them from the zip. RECORD format:
+https://packaging.python.org/en/latest/specifications/recording-installed-packages/#the-record-file
 """
 
 from __future__ import annotations
 
+import csv
 import email.parser
 import hashlib
+import io
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -34,10 +43,11 @@ from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from lambda_build.archive import COMPRESS_LEVEL, collect_tree, compress_files
+from lambda_build.archive import COMPRESS_LEVEL, Selection, collect_tree, compress_files
 from lambda_build.config import FunctionConfig, marker_environment, platform_tags
 from lambda_build.errors import (
     ArchiveError,
+    ExcludeError,
     IncompleteDependenciesError,
     RequirementError,
 )
@@ -51,20 +61,89 @@ from lambda_build.zipwriter import write_members
 _TRIM = GlobSet(TRIM_RULES)
 _COMPLETE_MARKER = ".complete"
 MEMBERS_FILE = "members.zip"
+DISTRIBUTIONS_FILE = "distributions.json"
 
 
 @dataclass(frozen=True)
 class Distribution:
-    """An installed distribution's identity and dependencies, from its dist-info METADATA."""
+    """An installed distribution: identity and dependencies from its METADATA, import names from RECORD.
+
+    Attributes:
+        key: the normalised project name (``pyjwt``).
+        name: the project name as its METADATA spells it (``PyJWT``).
+        version: its version.
+        requires: its ``Requires-Dist`` lines.
+        import_names: its top-level modules and packages (``jwt``), as far as they are known.
+    """
 
     key: str
     name: str
     version: str
     requires: tuple[str, ...]
+    import_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DependencyTree:
+    """An installed, trimmed and checked requirements tree, as cached under ``.cache/deps/<key>``.
+
+    Attributes:
+        members_file: its files, compressed (``zipwriter`` format, for ``zipwriter.read_members``).
+        distributions: what was installed, sorted by key.
+    """
+
+    members_file: Path
+    distributions: tuple[Distribution, ...]
+
+    def import_names(self) -> dict[str, str]:
+        """Every top-level module of the tree -> ``name==version`` of the distribution it belongs to."""
+        return {module: f"{dist.name}=={dist.version}" for dist in self.distributions for module in dist.import_names}
+
+
+def top_level_module(path: str) -> str | None:
+    """The importable top-level name a zip or RECORD path belongs to, or None (dist-info, data, scripts).
+
+    ``pkg/sub/mod.py`` -> ``pkg``, ``six.py`` -> ``six``, ``_cffi_backend.cpython-312-x86_64-linux-gnu.so``
+    -> ``_cffi_backend``; ``cffi.libs/x.so``, ``x-1.0.dist-info/METADATA``, ``../../bin/tool`` -> None.
+    """
+    first, separator, _ = path.partition("/")
+    if separator:
+        name = first
+    elif first.endswith(".py"):
+        name = first[:-3]
+    elif first.endswith(".so"):
+        name = first.split(".", 1)[0]
+    else:
+        return None
+    return name if name.isidentifier() and name != "__pycache__" else None
+
+
+def _record_import_names(info: Path) -> list[str]:
+    record = info / "RECORD"
+    if record.is_file():
+        rows = csv.reader(io.StringIO(record.read_text(encoding="utf-8", errors="replace")))
+        return sorted({name for row in rows if row and (name := top_level_module(row[0])) is not None})
+    top_level = info / "top_level.txt"
+    if top_level.is_file():
+        lines = top_level.read_text(encoding="utf-8", errors="replace").splitlines()
+        return sorted({line.strip() for line in lines if line.strip().isidentifier()})
+    return []
+
+
+def _module_exists(site: Path, name: str) -> bool:
+    return (
+        (site / name).is_dir()
+        or (site / f"{name}.py").is_file()
+        or (site / f"{name}.so").is_file()
+        or any(site.glob(f"{name}.*.so"))
+    )
 
 
 def read_distributions(site: Path) -> dict[str, Distribution]:
-    """Every ``*.dist-info`` at the top of ``site``, keyed by normalised project name."""
+    """Every ``*.dist-info`` at the top of ``site``, keyed by normalised project name.
+
+    Import names come from RECORD (or top_level.txt), limited to those present in ``site``.
+    """
     parser = email.parser.BytesHeaderParser()
     dists: dict[str, Distribution] = {}
     for info in sorted(site.glob("*.dist-info")):
@@ -78,36 +157,16 @@ def read_distributions(site: Path) -> dict[str, Distribution]:
             name=name,
             version=str(message.get("Version", "")),
             requires=tuple(str(r) for r in message.get_all("Requires-Dist") or ()),
+            import_names=tuple(n for n in _record_import_names(info) if _module_exists(site, n)),
         )
         dists[dist.key] = dist
     return dists
 
 
-def check_complete(
-    site: Path,
-    pins: list[PinnedRequirement],
-    environment: Mapping[str, str],
-    *,
-    function: str,
-) -> None:
-    """Check that ``site`` holds every pin and everything the pins require.
-
-    Args:
-        site: the install folder.
-        pins: the applicable pins (markers already evaluated for the target).
-        environment: PEP 508 marker variables of the target (``config.marker_environment``).
-        function: for error messages.
-
-    Raises:
-        IncompleteDependenciesError: a requirement is neither installed nor runtime-provided, or an
-            installed version does not satisfy a dependent's specifier.
-    """
-    dists = read_distributions(site)
-    problems: list[str] = []
-    for pin in pins:
-        dist = dists.get(pin.key)
-        if dist is None:
-            problems.append(f"{pin.name}=={pin.version} is pinned but pip installed no {pin.name} distribution")
+def _requirement_edges(
+    dists: Mapping[str, Distribution], pins: list[PinnedRequirement], environment: Mapping[str, str]
+) -> Iterator[tuple[Distribution, Requirement]]:
+    """Every (installed distribution, requirement) reachable from the pins whose marker holds on the target."""
     extras: dict[str, set[str]] = {pin.key: set(pin.extras) for pin in pins}
     queue = [pin.key for pin in pins if pin.key in dists]
     visited: set[tuple[str, frozenset[str]]] = set()
@@ -129,23 +188,63 @@ def check_complete(
                 )
                 if not holds:
                     continue
+            yield dist, requirement
             dep = canonicalize_name(requirement.name)
             if dep in dists:
-                installed = dists[dep]
-                try:
-                    ok = requirement.specifier.contains(Version(installed.version), prereleases=True)
-                except InvalidVersion:
-                    ok = True
-                if not ok:
-                    problems.append(
-                        f"{dist.name} {dist.version} requires {requirement.name}{requirement.specifier}, "
-                        f"but {installed.name}=={installed.version} is pinned"
-                    )
-                new = set(canonicalize_name(e) for e in requirement.extras) - extras.setdefault(dep, set())
-                extras[dep] |= new
+                extras.setdefault(dep, set()).update(canonicalize_name(e) for e in requirement.extras)
                 queue.append(dep)
-            elif dep not in RUNTIME_PROVIDED:
-                problems.append(f"{dist.name} {dist.version} requires {requirement} which is not pinned")
+
+
+def check_complete(
+    site: Path,
+    pins: list[PinnedRequirement],
+    environment: Mapping[str, str],
+    *,
+    function: str,
+) -> None:
+    """Check that ``site`` holds every pin and everything the pins require.
+
+    Args:
+        site: the install folder.
+        pins: the applicable pins (markers already evaluated for the target).
+        environment: PEP 508 marker variables of the target (``config.marker_environment``).
+        function: for error messages.
+
+    Raises:
+        IncompleteDependenciesError: a requirement is neither installed nor runtime-provided, or an
+            installed version does not satisfy a dependent's specifier.
+    """
+    check_distributions(read_distributions(site), pins, environment, function=function)
+
+
+def check_distributions(
+    dists: Mapping[str, Distribution],
+    pins: list[PinnedRequirement],
+    environment: Mapping[str, str],
+    *,
+    function: str,
+) -> None:
+    """``check_complete`` over already-read distributions."""
+    problems: list[str] = []
+    for pin in pins:
+        dist = dists.get(pin.key)
+        if dist is None:
+            problems.append(f"{pin.name}=={pin.version} is pinned but pip installed no {pin.name} distribution")
+    for dist, requirement in _requirement_edges(dists, pins, environment):
+        dep = canonicalize_name(requirement.name)
+        if dep in dists:
+            installed = dists[dep]
+            try:
+                ok = requirement.specifier.contains(Version(installed.version), prereleases=True)
+            except InvalidVersion:
+                ok = True
+            if not ok:
+                problems.append(
+                    f"{dist.name} {dist.version} requires {requirement.name}{requirement.specifier}, "
+                    f"but {installed.name}=={installed.version} is pinned"
+                )
+        elif dep not in RUNTIME_PROVIDED:
+            problems.append(f"{dist.name} {dist.version} requires {requirement} which is not pinned")
     if problems:
         listing = "\n".join("    " + p for p in sorted(set(problems)))
         raise IncompleteDependenciesError(
@@ -155,6 +254,83 @@ def check_complete(
             "from `pip freeze` of a clean venv with the function's top-level packages; runtime-provided "
             f"packages ({', '.join(sorted(RUNTIME_PROVIDED))}) may stay out",
         )
+
+
+def check_excludes(
+    tree: DependencyTree,
+    selection: Selection,
+    pins: list[PinnedRequirement],
+    environment: Mapping[str, str],
+    *,
+    function: str,
+) -> None:
+    """Refuse ``exclude`` globs that remove a whole top-level package or module of a pinned distribution.
+
+    Partial excludes (``lxml/html``) pass; whether the rest still imports is the import check's job.
+
+    Raises:
+        ExcludeError: naming each glob, the package it removes, its distribution and who needs it.
+    """
+    if not selection.removed:
+        return
+    kept = {module for member in selection.kept if (module := top_level_module(member.name)) is not None}
+    gone: dict[str, str] = {}
+    for name, pattern in selection.removed.items():
+        module = top_level_module(name)
+        if module is not None and module not in kept:
+            gone.setdefault(module, pattern)
+    if not gone:
+        return
+    dists = {dist.key: dist for dist in tree.distributions}
+    needed_by: dict[str, set[str]] = {}
+    for dist, requirement in _requirement_edges(dists, pins, environment):
+        needed_by.setdefault(canonicalize_name(requirement.name), set()).add(f"{dist.name} {dist.version}")
+    pinned = {pin.key for pin in pins}
+    problems: list[str] = []
+    for dist in tree.distributions:
+        for module in dist.import_names:
+            if module not in gone:
+                continue
+            reasons = ["requirements.txt pins"] if dist.key in pinned else []
+            reasons += [f"{other} requires" for other in sorted(needed_by.get(dist.key, ()))]
+            problems.append(
+                f"exclude glob {gone[module]!r} removes the whole top-level package {module} of "
+                f"{dist.name} {dist.version}, which {' and '.join(reasons or ['pip installed'])}"
+            )
+    if problems:
+        listing = "\n".join("    " + p for p in problems)
+        raise ExcludeError(
+            f"exclude would remove packages the function needs:\n{listing}",
+            function=function,
+            hint=f"exclude only parts of a package in lambda_src/build.toml (e.g. lxml/html), or remove the pin "
+            f"from lambda_src/{function}/requirements.txt if nothing requires it",
+        )
+
+
+def load_tree(folder: Path) -> DependencyTree:
+    """The ``DependencyTree`` cached in ``folder`` (``.cache/deps/<key>``).
+
+    Raises:
+        ArchiveError: the folder lacks its distributions file (a damaged cache entry).
+    """
+    try:
+        data = json.loads((folder / DISTRIBUTIONS_FILE).read_text(encoding="utf-8"))
+        dists = tuple(
+            Distribution(
+                key=d["key"],
+                name=d["name"],
+                version=d["version"],
+                requires=tuple(d["requires"]),
+                import_names=tuple(d["import_names"]),
+            )
+            for d in data["distributions"]
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ArchiveError(
+            f"the cached requirements tree {folder} is damaged: {exc}",
+            hint=f"delete {folder} and build again",
+        ) from exc
+    return DependencyTree(folder / MEMBERS_FILE, dists)
 
 
 def trim(site: Path) -> None:
@@ -182,7 +358,7 @@ def find_embedded_path(site: Path, needle: str) -> list[str]:
 
 
 # Bump when install, trim or verification logic changes what lands in a cached tree.
-DEPS_FORMAT = "3"
+DEPS_FORMAT = "4"
 
 
 def deps_key(config: FunctionConfig, pip_requirements: str) -> str:
@@ -296,8 +472,8 @@ def prepare_dependencies(
     cache_dir: Path,
     pip_runner: PipRunner,
     parallel: int = 1,
-) -> Path | None:
-    """Install, trim and verify the function's requirements once per key; return their compressed members.
+) -> DependencyTree | None:
+    """Install, trim and verify the function's requirements once per key; return the cached tree.
 
     Args:
         config: the function's target.
@@ -308,8 +484,8 @@ def prepare_dependencies(
         parallel: concurrent downloads for missing wheels.
 
     Returns:
-        A zip (``zipwriter`` format) of the trimmed, checked tree, compressed, for
-        ``zipwriter.read_members``; None when there is nothing to install.
+        The trimmed, checked tree: its members compressed in a zip (``zipwriter`` format, for
+        ``zipwriter.read_members``) and its distributions; None when there is nothing to install.
 
     Raises:
         PipError, IncompleteDependenciesError, ArchiveError: see the respective classes. A failed
@@ -322,7 +498,7 @@ def prepare_dependencies(
     root = cache_dir / "deps"
     final = root / key
     if (final / _COMPLETE_MARKER).is_file():
-        return final / MEMBERS_FILE
+        return load_tree(final)
     wheel_dir = cache_dir / "wheels"
     fetch_wheels(config, pins, wheel_dir=wheel_dir, cache_dir=cache_dir, pip_runner=pip_runner, parallel=parallel)
     root.mkdir(parents=True, exist_ok=True)
@@ -345,7 +521,12 @@ def prepare_dependencies(
                 no_index=True,
             )
         )
+        installed = read_distributions(site)  # before trim, which drops RECORD
         trim(site)
+        installed = {
+            key: replace(dist, import_names=tuple(n for n in dist.import_names if _module_exists(site, n)))
+            for key, dist in installed.items()
+        }
         leaks = find_embedded_path(site, str(work))
         if leaks:
             raise ArchiveError(
@@ -354,7 +535,9 @@ def prepare_dependencies(
                 hint="these would differ per machine; add them to exclude in build.toml if unused, "
                 "or report it (lambda_build/rules.py TRIM_RULES)",
             )
-        check_complete(site, pins, marker_environment(config.runtime, config.architecture), function=config.name)
+        check_distributions(
+            installed, pins, marker_environment(config.runtime, config.architecture), function=config.name
+        )
         # Compressed once here, copied as-is into every zip that uses this tree.
         members = compress_files(
             collect_tree(site, function=config.name), function=config.name, architecture=config.architecture
@@ -362,6 +545,8 @@ def prepare_dependencies(
         with (work / MEMBERS_FILE).open("wb") as out:
             write_members(out, members)
         shutil.rmtree(site)
+        document = {"distributions": [asdict(installed[key]) for key in sorted(installed)]}
+        (work / DISTRIBUTIONS_FILE).write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         (work / _COMPLETE_MARKER).write_text(rendered, encoding="utf-8")
         try:
             os.rename(work, final)
@@ -369,7 +554,7 @@ def prepare_dependencies(
             if not (final / _COMPLETE_MARKER).is_file():
                 raise
             shutil.rmtree(work, ignore_errors=True)  # another build filled the same key first
-        return final / MEMBERS_FILE
+        return load_tree(final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

@@ -68,3 +68,18 @@ class ManifestError(BuildError):
 
 class ImportCheckError(BuildError):
     """The built zip's handler does not import in a clean interpreter."""
+
+
+class BuildInterrupted(KeyboardInterrupt):
+    """The build was stopped (Ctrl-C or SIGTERM); raised after the running work has wound down.
+
+    A ``KeyboardInterrupt``, so callers that do not know it still stop. Functions that finished were
+    published (zip and manifest entry together); the others kept their previous zip and entry.
+
+    Attributes:
+        published: names of the functions whose new zips were published before the stop.
+    """
+
+    def __init__(self, published: list[str]) -> None:
+        self.published = published
+        super().__init__(f"interrupted; published before the stop: {', '.join(published) or 'none'}")

@@ -12,8 +12,21 @@ import re
 from collections.abc import Iterable
 
 
+class GlobError(ValueError):
+    """A glob that cannot be compiled (e.g. a reversed range ``[z-a]``); the message names it."""
+
+    def __init__(self, pattern: str, reason: str) -> None:
+        self.pattern = pattern
+        self.reason = reason
+        super().__init__(f"invalid glob {pattern!r}: {reason}")
+
+
 def compile_glob(pattern: str) -> re.Pattern[str]:
-    """Compile one glob into a regex that full-matches relative POSIX paths."""
+    """Compile one glob into a regex that full-matches relative POSIX paths.
+
+    Raises:
+        GlobError: the pattern is not a valid glob (a bad character class).
+    """
     parts: list[str] = []
     segments = pattern.strip("/").split("/")
     for position, segment in enumerate(segments):
@@ -43,11 +56,18 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
                 regex += re.escape(char)
             index += 1
         parts.append(regex if last else regex + "/")
-    return re.compile("".join(parts))
+    try:
+        return re.compile("".join(parts))
+    except re.error as exc:
+        raise GlobError(pattern, f"{exc.msg} in a [...] character class" if "[" in pattern else exc.msg) from exc
 
 
 class GlobSet:
-    """A set of globs; ``match`` tells whether a path or any of its parent folders matches one."""
+    """A set of globs; ``match`` tells whether a path or any of its parent folders matches one.
+
+    Raises:
+        GlobError: a pattern is not a valid glob.
+    """
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self.patterns = tuple(patterns)

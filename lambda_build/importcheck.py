@@ -6,8 +6,9 @@ holding boto3 and its dependencies, after it
 ``check_zip_imports`` reproduces that: it extracts the zip into a temp folder and runs
 ``python -I -S`` (no site-packages, no PYTHON* variables) with ``sys.path`` = [the extracted zip,
 a folder with only the runtime's boto3 set] + the standard library, then imports
-``lambda_function``, checks ``lambda_handler`` is callable and (``deep``) imports every top-level
-module of the zip and every ``atlas_shared`` module. It needs an interpreter of the
+``lambda_function``, checks ``lambda_handler`` is callable, imports every package the function's
+requirements pin (which must come from the zip) and (``deep``) every top-level module of the zip and
+every ``atlas_shared`` module. It needs an interpreter of the
 function's Python version on the function's architecture.
 """
 
@@ -62,11 +63,25 @@ FAKE_LAMBDA_ENVIRONMENT: Mapping[str, str] = {
 _PROBE = r"""
 import importlib, json, os, pkgutil, sys
 task, runtime, deep = sys.argv[1], sys.argv[2], sys.argv[3] == "deep"
+required = json.loads(sys.argv[4])
 sys.path[:0] = [task, runtime]
 module = importlib.import_module("lambda_function")
 if not callable(getattr(module, "lambda_handler", None)):
     raise SystemExit("lambda_function has no callable lambda_handler")
 imported, failed = ["lambda_function"], []
+for name, dist in sorted(required.items()):
+    # A pinned package must come from the zip: an exclude glob may have removed it, and a handler
+    # importing it lazily would only fail on the request that needs it.
+    try:
+        mod = importlib.import_module(name)
+    except Exception as exc:
+        failed.append(f"{name} (from {dist}, pinned in requirements.txt): {type(exc).__name__}: {exc}")
+        continue
+    places = [getattr(mod, "__file__", None) or "", *getattr(mod, "__path__", [])]
+    if not any(place.startswith(task + os.sep) for place in places):
+        failed.append(f"{name} (from {dist}, pinned in requirements.txt): imported from outside the zip: {places[0] or places[-1]}")
+    else:
+        imported.append(name)
 if deep:
     # Handlers import heavy packages lazily, so importing the handler alone proves little about
     # the requirements; import every top-level module in the zip and every atlas_shared module too.
@@ -83,7 +98,7 @@ if deep:
     if "atlas_shared" in names:
         shared = importlib.import_module("atlas_shared")
         names.update("atlas_shared." + info.name for info in pkgutil.iter_modules(shared.__path__))
-    for name in sorted(names):
+    for name in sorted(names - set(imported)):
         try:
             importlib.import_module(name)
             imported.append(name)
@@ -108,8 +123,8 @@ class ImportReport:
         origins: where key modules came from: ``zip``, ``runtime``, a path, or None (not imported).
         sys_path: the interpreter's sys.path during the check.
         modules: how many modules were loaded.
-        imported: the modules the probe imported itself (the handler, and with ``deep`` every
-            top-level module of the zip and every atlas_shared module).
+        imported: the modules the probe imported itself (the handler, the ``required`` packages, and
+            with ``deep`` every top-level module of the zip and every atlas_shared module).
     """
 
     origins: dict[str, str | None]
@@ -176,6 +191,7 @@ def check_zip_imports(
     environment: Mapping[str, str] = FAKE_LAMBDA_ENVIRONMENT,
     timeout_seconds: float = 120.0,
     deep: bool = True,
+    required: Mapping[str, str] | None = None,
 ) -> ImportReport:
     """Extract ``zip_path`` and import its handler in a clean ``python -I -S``.
 
@@ -188,6 +204,9 @@ def check_zip_imports(
         timeout_seconds: limit for the import.
         deep: also import every top-level module in the zip and every ``atlas_shared`` module,
             which shows that trimming and ``exclude`` globs left the requirements importable.
+        required: top-level modules that must import from the zip -> the distribution they belong to
+            (``Builder.import_names``: every package the function's requirements.txt pins), so a
+            package an ``exclude`` glob removed fails even though nothing in the zip imports it.
 
     Raises:
         ImportCheckError: the import failed; the message holds the interpreter's last lines.
@@ -203,7 +222,17 @@ def check_zip_imports(
         }
         try:
             completed = subprocess.run(
-                [python, "-I", "-S", "-c", _PROBE, str(task), str(runtime_site), "deep" if deep else "shallow"],
+                [
+                    python,
+                    "-I",
+                    "-S",
+                    "-c",
+                    _PROBE,
+                    str(task),
+                    str(runtime_site),
+                    "deep" if deep else "shallow",
+                    json.dumps(dict(required or {})),
+                ],
                 cwd=task,
                 env=env,
                 capture_output=True,

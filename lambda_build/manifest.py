@@ -116,4 +116,14 @@ def write_manifest(path: Path, entries: Mapping[str, ManifestEntry]) -> bool:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+    sync_folder(path.parent)
     return True
+
+
+def sync_folder(folder: Path) -> None:
+    """fsync a folder, so renames in it reach the disk in the order they were made."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,11 @@ class PipRequest:
 
 
 class PipRunner(Protocol):
-    """Runs pip; both methods raise ``PipError`` on failure."""
+    """Runs pip; both methods raise ``PipError`` on failure.
+
+    A runner may also have ``terminate()``: ``Builder`` calls it when a build is interrupted, to stop
+    pip processes still running (then their calls raise ``PipError``) and refuse new ones.
+    """
 
     def download(self, request: PipRequest) -> None:
         """Download the request's wheels into ``request.dest``."""
@@ -114,6 +119,17 @@ class SubprocessPipRunner:
         self.python = python
         self.env = dict(env or {})
         self.tail_lines = tail_lines
+        self._running: set[subprocess.Popen[str]] = set()
+        self._guard = threading.Lock()
+        self._terminated = False
+
+    def terminate(self) -> None:
+        """Stop every running pip (SIGTERM) and refuse further calls; for an interrupted build."""
+        with self._guard:
+            self._terminated = True
+            running = list(self._running)
+        for process in running:
+            process.terminate()
 
     def download(self, request: PipRequest) -> None:
         """Run ``pip download``; raise ``PipError`` with pip's last lines when it fails."""
@@ -132,19 +148,40 @@ class SubprocessPipRunner:
         env.update({"PYTHONDONTWRITEBYTECODE": "1", "PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
         env.update(self.env)
         command = [self.python, "-m", "pip", *pip_arguments(action, request)]
+        with self._guard:
+            if self._terminated:
+                raise PipError("pip not started: the build was interrupted", function=request.function)
+            try:
+                process = subprocess.Popen(
+                    command,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            except OSError as exc:
+                raise PipError(
+                    f"cannot run pip with {self.python}: {exc}",
+                    function=request.function,
+                    hint="check that the build interpreter exists and has pip",
+                ) from exc
+            self._running.add(process)
         try:
-            completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        except OSError as exc:
-            raise PipError(
-                f"cannot run pip with {self.python}: {exc}",
-                function=request.function,
-                hint="check that the build interpreter exists and has pip",
-            ) from exc
-        if completed.returncode != 0:
-            lines = (completed.stdout + completed.stderr).strip().splitlines()
+            stdout, stderr = process.communicate()
+        finally:
+            with self._guard:
+                self._running.discard(process)
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        if self._terminated:
+            raise PipError(f"pip {action} stopped: the build was interrupted", function=request.function)
+        if process.returncode != 0:
+            lines = (stdout + stderr).strip().splitlines()
             tail = "\n".join("    " + line for line in lines[-self.tail_lines :])
             raise PipError(
-                f"pip {action} failed (exit {completed.returncode}) for platform "
+                f"pip {action} failed (exit {process.returncode}) for platform "
                 f"{request.platforms[0]} / Python {request.python_version}; pip's last lines:\n{tail}",
                 function=request.function,
                 hint="check that each pin exists on the index as a wheel for this platform and Python "

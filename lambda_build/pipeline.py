@@ -1,15 +1,26 @@
-"""The build orchestration: select functions, hash inputs, reuse or build, write the manifest.
+"""The build orchestration: select functions, hash inputs, reuse or build, publish zips with the manifest.
 
 ``Builder`` takes its collaborators (folders, pip runner, clock, progress callback) as arguments,
 so tests drive it with a fake pip and temp folders and no patching.
+
+Consistency: at every instant each dist/<Function>.zip agrees with its manifest entry, or has none
+(then ``--check`` reports it and Terraform's plan stops at the missing key). A build holds dist/
+exclusively (``workspace.DistLock``); functions are built by worker threads into staged temp files,
+and each finished zip is published under one lock: drop the function's old entry from the manifest if
+it differs, move the zip into place, write the new entry. An interrupt (Ctrl-C, or SIGTERM turned
+into one by build.py) reaches only the main thread, which stops pip, lets the workers wind down
+(nothing is published after it) and raises ``BuildInterrupted``.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -18,11 +29,12 @@ from lambda_build.archive import (
     COMPRESS_LEVEL,
     TEMP_PREFIX,
     SourceFile,
+    StagedZip,
+    apply_excludes,
     collect_sources,
     compress_files,
     merge,
-    select_dependencies,
-    write_zip,
+    stage_zip,
 )
 from lambda_build.config import (
     HANDLER,
@@ -35,6 +47,7 @@ from lambda_build.config import (
 )
 from lambda_build.errors import (
     BuildError,
+    BuildInterrupted,
     FunctionNotFoundError,
     ManifestError,
     MissingHandlerError,
@@ -44,13 +57,17 @@ from lambda_build.manifest import (
     MANIFEST_FILE,
     ManifestEntry,
     read_manifest,
+    sync_folder,
     write_manifest,
 )
 from lambda_build.rules import TRIM_RULES
+from lambda_build.workspace import CacheLock, DistLock, refuse_file
 from lambda_build.zipwriter import read_members
 
 if TYPE_CHECKING:
+    from lambda_build.deps import DependencyTree
     from lambda_build.pip import PipRunner
+    from lambda_build.requirements import PinnedRequirement
 
 
 @dataclass(frozen=True)
@@ -114,6 +131,10 @@ class BuildReport:
         return not self.errors
 
 
+class _Cancelled(Exception):
+    """Internal: a worker noticed the build was interrupted and stopped."""
+
+
 @dataclass(frozen=True)
 class Staleness:
     """Why a function's zip is out of date (``--check``)."""
@@ -155,7 +176,8 @@ class Builder:
         pip_runner: installs requirements (``SubprocessPipRunner`` or a fake).
         clock: monotonic seconds, for the per-function timings.
         jobs: functions built at once (pip and zlib release the GIL, so threads overlap well).
-        on_result: called (from worker threads, serialised) as each function finishes.
+        on_result: called (from worker threads, serialised) as each function is reused or published.
+        on_wait: called with a message when another build holds dist/ and this one waits for it.
     """
 
     def __init__(
@@ -166,15 +188,24 @@ class Builder:
         clock: Callable[[], float] = time.perf_counter,
         jobs: int = 1,
         on_result: Callable[[FunctionResult], None] | None = None,
+        on_wait: Callable[[str], None] | None = None,
     ) -> None:
         self.paths = paths
         self.pip_runner = pip_runner
         self.clock = clock
         self.jobs = max(1, jobs)
         self.on_result = on_result
+        self.on_wait = on_wait
         self._report_lock = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
         self._key_locks_guard = threading.Lock()
+        self._cancel = threading.Event()
+        self._publish_lock = threading.Lock()
+        self._entries: dict[str, ManifestEntry] = {}  # the manifest on disk, while a build runs
+        self._published: list[str] = []
+        self._manifest_written = False
+        self._session_depth = 0
+        self._session_notes: list[str] = []
 
     # -- selection and inputs -------------------------------------------------------------------
 
@@ -246,37 +277,97 @@ class Builder:
 
     # -- build ----------------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Hold dist/ exclusively and the cache shared; ``build`` opens one itself if none is open.
+
+        On entry, leftovers of killed builds are removed: temp files in dist/ and, when no other
+        build uses the cache, its ``.tmp-*`` folders. Hold one around ``build`` and the import
+        check so another build cannot replace the zips in between.
+
+        Raises:
+            BuildError: dist/ or the cache folder is a file or cannot be created.
+        """
+        if self._session_depth:
+            self._session_depth += 1
+            try:
+                yield
+            finally:
+                self._session_depth -= 1
+            return
+        with DistLock(self.paths.dist_dir, self.on_wait), CacheLock(self.paths.cache_dir) as cache:
+            self._session_depth = 1
+            try:
+                self.clean_temp_files()
+                if cache.removed:
+                    self._session_notes.append(
+                        f"removed {len(cache.removed)} unfinished temp folder(s) an interrupted build left in "
+                        f"{self.paths.cache_dir}"
+                    )
+                yield
+            finally:
+                self._session_depth = 0
+
+    def cancel(self) -> None:
+        """Stop the running build: no further function starts or is published, pip is terminated."""
+        self._cancel.set()
+        terminate = getattr(self.pip_runner, "terminate", None)
+        if callable(terminate):
+            terminate()
+
+    def _check_cancelled(self) -> None:
+        if self._cancel.is_set():
+            raise _Cancelled
+
     def _key_lock(self, key: str) -> threading.Lock:
         with self._key_locks_guard:
             return self._key_locks.setdefault(key, threading.Lock())
 
-    def _build_one(self, config: FunctionConfig, previous: ManifestEntry | None) -> FunctionResult:
+    def _dependency_tree(
+        self, config: FunctionConfig, requirements_path: Path
+    ) -> tuple[list[PinnedRequirement], DependencyTree | None]:
+        """The applicable pins and their installed tree (cached by key; see ``deps.prepare_dependencies``)."""
+        # Imported here so a no-change run never loads `packaging` or pip plumbing.
+        from lambda_build.deps import parse_requirements_file, prepare_dependencies
+        from lambda_build.requirements import applicable
+
+        pins = parse_requirements_file(requirements_path, function=config.name)
+        active = applicable(pins, marker_environment(config.runtime, config.architecture), function=config.name)
+        self._check_cancelled()
+        # Functions with identical pins share one cache entry; the lock keeps two threads from
+        # installing it at once.
+        lock_key = f"{config.runtime.name}/{config.architecture.name}/{sorted(p.pip_line() for p in active)}"
+        with self._key_lock(lock_key):
+            self._check_cancelled()
+            tree = prepare_dependencies(
+                config, active, cache_dir=self.paths.cache_dir, pip_runner=self.pip_runner, parallel=self.jobs
+            )
+        return active, tree
+
+    def _build_one(
+        self, config: FunctionConfig, previous: ManifestEntry | None
+    ) -> tuple[FunctionResult, StagedZip | None]:
         started = self.clock()
         try:
             inputs = self.inputs(config)
             if self.staleness(inputs, previous) is None and previous is not None:
-                return FunctionResult(config.name, "reused", previous, self.clock() - started)
-            # Imported here so a no-change run never loads `packaging` or pip plumbing.
-            from lambda_build.deps import parse_requirements_file, prepare_dependencies
-            from lambda_build.requirements import applicable
+                return FunctionResult(config.name, "reused", previous, self.clock() - started), None
+            from lambda_build.deps import check_excludes
 
-            pins = parse_requirements_file(inputs.requirements_path, function=config.name)
-            active = applicable(pins, marker_environment(config.runtime, config.architecture), function=config.name)
+            self._check_cancelled()
             sources = compress_files(list(inputs.sources), function=config.name, architecture=config.architecture)
-            # Functions with identical pins share one cache entry; the lock keeps two threads from
-            # installing it at once.
-            lock_key = f"{config.runtime.name}/{config.architecture.name}/{sorted(p.pip_line() for p in active)}"
-            with self._key_lock(lock_key):
-                tree = prepare_dependencies(
-                    config, active, cache_dir=self.paths.cache_dir, pip_runner=self.pip_runner, parallel=self.jobs
-                )
-            dependencies = read_members(tree.read_bytes()) if tree is not None else None
-            members = merge(
-                sources, select_dependencies(dependencies, config.exclude, function=config.name), function=config.name
-            )
+            active, tree = self._dependency_tree(config, inputs.requirements_path)
+            self._check_cancelled()
+            dependencies = read_members(tree.members_file.read_bytes()) if tree is not None else None
+            selection = apply_excludes(dependencies, config.exclude, function=config.name)
+            if tree is not None:
+                environment = marker_environment(config.runtime, config.architecture)
+                check_excludes(tree, selection, active, environment, function=config.name)
+            members = merge(sources, selection.kept, function=config.name)
+            self._check_cancelled()
             zip_path = self.zip_path(config.name)
-            written = write_zip(members, zip_path, function=config.name)
-        except BuildError:
+            staged = stage_zip(members, zip_path, function=config.name)
+        except (BuildError, _Cancelled):
             raise
         except OSError as exc:
             raise BuildError(
@@ -286,29 +377,63 @@ class Builder:
             ) from exc
         entry = ManifestEntry(
             zip_path=zip_path.name,
-            source_code_hash=written.source_code_hash,
-            size_bytes=written.size_bytes,
+            source_code_hash=staged.result.source_code_hash,
+            size_bytes=staged.result.size_bytes,
             content_hash=inputs.content_hash,
             runtime=config.runtime.name,
             architecture=config.architecture.name,
             handler=HANDLER,
         )
-        return FunctionResult(config.name, "built", entry, self.clock() - started)
+        return FunctionResult(config.name, "built", entry, self.clock() - started), staged
 
-    def _run_one(
-        self,
-        config: FunctionConfig,
-        previous: ManifestEntry | None,
-        report: BuildReport,
-    ) -> None:
+    def _write_entries(self) -> None:
+        if write_manifest(self.paths.manifest, self._entries):
+            self._manifest_written = True
+
+    def _publish(self, staged: StagedZip, result: FunctionResult) -> None:
+        """Move a staged zip into place together with its manifest entry (see the module docstring)."""
+        name = result.name
+        with self._publish_lock:
+            self._check_cancelled()
+            try:
+                if self._entries.get(name, result.entry) != result.entry:
+                    # Never an instant where the old entry describes the new zip, or the new entry the old one.
+                    del self._entries[name]
+                    self._write_entries()
+                os.replace(staged.temp, staged.dest)
+                sync_folder(staged.dest.parent)
+                self._entries[name] = result.entry
+                self._write_entries()
+            except OSError as exc:
+                raise BuildError(
+                    f"cannot publish {staged.dest.name} and its manifest entry: {exc}",
+                    function=name,
+                    hint="check free disk space and permissions on dist/; `build.py --check` shows what is stale",
+                ) from exc
+            self._published.append(name)
+
+    def _run_one(self, config: FunctionConfig, previous: ManifestEntry | None, report: BuildReport) -> None:
+        staged: StagedZip | None = None
         try:
-            result = self._build_one(config, previous)
-        except BuildError as error:
+            self._check_cancelled()
+            result, staged = self._build_one(config, previous)
+            if staged is not None:
+                self._publish(staged, result)
+                staged = None
+        except _Cancelled:
+            return
+        except Exception as exc:
+            if self._cancel.is_set():
+                return  # e.g. pip terminated by the interrupt: not this function's fault
+            error = exc if isinstance(exc, BuildError) else unexpected_error(config.name, exc)
             if error.function is None:
                 error = type(error)(error.message, function=config.name, hint=error.hint)
             with self._report_lock:
                 report.errors.append(error)
             return
+        finally:
+            if staged is not None:
+                staged.discard()
         with self._report_lock:
             report.results.append(result)
             if self.on_result is not None:
@@ -321,19 +446,27 @@ class Builder:
                 leftover.unlink(missing_ok=True)
 
     def build(self, only: str | None = None) -> BuildReport:
-        """Build (or reuse) the selected functions and update the manifest.
+        """Build (or reuse) the selected functions, publishing each zip with its manifest entry.
 
         The manifest keeps the previous entry of a function that failed (its previous zip is left
         as it was) and, with ``only``, every other function's entry. A full build drops entries of
-        functions whose folders are gone.
+        functions whose folders are gone. Unexpected exceptions in a function become a
+        ``BuildError`` naming it; the other functions go on.
 
         Raises:
             ConfigError, FunctionNotFoundError, MissingHandlerError: before anything is built.
             ManifestError: with ``only``, when the existing manifest cannot be read.
+            BuildError: dist/ or the cache folder is a file or cannot be created.
+            BuildInterrupted: Ctrl-C (``KeyboardInterrupt``) during the build; raised once the
+                workers have stopped. Whatever was published is consistent with the manifest.
         """
         configs = self.functions(only)
-        report = BuildReport()
-        self.clean_temp_files()
+        with self.session():
+            return self._build_locked(configs, only)
+
+    def _build_locked(self, configs: dict[str, FunctionConfig], only: str | None) -> BuildReport:
+        report = BuildReport(notes=list(self._session_notes))
+        self._session_notes.clear()
         try:
             previous = read_manifest(self.paths.manifest)
         except ManifestError as error:
@@ -341,21 +474,67 @@ class Builder:
                 raise
             report.notes.append(f"ignoring unreadable manifest, rebuilding everything: {error.message}")
             previous = {}
-        if self.jobs == 1 or len(configs) == 1:
-            for config in configs.values():
-                self._run_one(config, previous.get(config.name), report)
-        else:
-            from concurrent.futures import ThreadPoolExecutor
+        self._entries = dict(previous)
+        self._published = []
+        self._manifest_written = False
+        self._cancel.clear()
+        pending = collections.deque(configs.values())
+        workers = min(self.jobs, len(pending))
+        running = [workers]
+        finished = threading.Event()
 
-            with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-                for future in [pool.submit(self._run_one, c, previous.get(c.name), report) for c in configs.values()]:
-                    future.result()
+        def worker() -> None:
+            try:
+                while not self._cancel.is_set():
+                    with self._report_lock:
+                        if not pending:
+                            return
+                        config = pending.popleft()
+                    self._run_one(config, previous.get(config.name), report)
+            finally:
+                with self._report_lock:
+                    running[0] -= 1
+                    if running[0] == 0:
+                        finished.set()
+
+        # Even one job runs in a thread: an interrupt then lands in the main thread's wait, never
+        # between a zip's replace and its manifest write. (The wait is an Event, not Thread.join:
+        # a join cut short by Ctrl-C marks the thread as stopped while it still runs.)
+        threads = [threading.Thread(target=worker, name=f"lambda_build-{index}") for index in range(workers)]
+        if not threads:
+            finished.set()
+        try:
+            for thread in threads:
+                thread.start()
+            finished.wait()
+        except KeyboardInterrupt:
+            self.cancel()
+            _wait_through_interrupts(threads)
+            raise BuildInterrupted(sorted(self._published)) from None
+        except BaseException:
+            self.cancel()
+            _wait_through_interrupts(threads)
+            raise
         report.results.sort(key=lambda r: r.name)
         report.errors.sort(key=lambda e: e.function or "")
-        entries = dict(previous) if only is not None else {n: previous[n] for n in configs if n in previous}
-        entries.update({r.name: r.entry for r in report.results})
-        report.manifest_written = write_manifest(self.paths.manifest, entries)
+        if only is None:
+            self._entries = {name: entry for name, entry in self._entries.items() if name in configs}
+        with self._publish_lock:
+            self._write_entries()
+        report.manifest_written = self._manifest_written
         return report
+
+    def import_names(self, name: str) -> dict[str, str]:
+        """Top-level modules of the function's pinned distributions -> ``name==version`` (for the import check).
+
+        Uses the cached dependency tree (installing it again if the cache was cleared).
+
+        Raises:
+            BuildError: as for a build of the function's requirements.
+        """
+        config = self.functions(name)[name]
+        _, tree = self._dependency_tree(config, self.paths.src_dir / name / REQUIREMENTS_FILE)
+        return tree.import_names() if tree is not None else {}
 
     # -- check ----------------------------------------------------------------------------------
 
@@ -364,8 +543,10 @@ class Builder:
 
         Raises:
             ConfigError, FunctionNotFoundError, MissingHandlerError: bad sources or build.toml.
+            BuildError: dist/ is a file.
         """
         configs = self.functions(only)
+        refuse_file(self.paths.dist_dir, "--dist")
         try:
             previous = read_manifest(self.paths.manifest)
         except ManifestError as error:
@@ -387,6 +568,31 @@ class Builder:
                     )
                 )
         return stale
+
+
+def _wait_through_interrupts(threads: list[threading.Thread]) -> None:
+    """After ``cancel``, wait for the started workers to wind down (moments); more Ctrl-Cs do not cut it short.
+
+    Polls ``is_alive`` (never ``join``, see ``_build_locked``); a thread an interrupt caught while
+    starting sees the cancel flag and does nothing.
+    """
+    while any(thread.is_alive() for thread in threads):
+        try:
+            time.sleep(0.02)
+        except KeyboardInterrupt:
+            continue
+
+
+def unexpected_error(function: str, exc: Exception) -> BuildError:
+    """A ``BuildError`` for an exception the pipeline did not expect, naming the function and the place."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return BuildError(
+        f"unexpected {type(exc).__name__}{where}: {exc}",
+        function=function,
+        hint="its previous zip and manifest entry were kept; this is a bug in lambda_build, please report it with "
+        "this message",
+    )
 
 
 def default_jobs() -> int:

@@ -120,6 +120,7 @@ def parse_requirements(text: str, *, function: str) -> list[PinnedRequirement]:
             a malformed hash, or the same project twice.
     """
     where = f"lambda_src/{function}/requirements.txt"
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as some Windows editors save UTF-8
     pins: list[PinnedRequirement] = []
     seen: dict[str, int] = {}
     for number, line in _logical_lines(text):
@@ -212,15 +213,35 @@ def parse_requirements(text: str, *, function: str) -> list[PinnedRequirement]:
     return pins
 
 
+# The AWS SDK's parts are released together and each release requires its siblings' matching
+# releases (boto3 1.35.0 requires botocore>=1.35.0,<1.36.0 and s3transfer>=0.10.0,<0.11.0). A zip
+# that pins one part without the others would run it against the runtime's copies of the rest,
+# some other release, so pinning a part means pinning the parts it requires.
+SDK_SIBLINGS: Mapping[str, tuple[str, ...]] = {"boto3": ("botocore", "s3transfer"), "s3transfer": ("botocore",)}
+
+
 def applicable(
     pins: list[PinnedRequirement], environment: Mapping[str, str], *, function: str
 ) -> list[PinnedRequirement]:
-    """The pins whose markers hold for the target, checked for consistent hashing.
+    """The pins whose markers hold for the target, checked for consistent hashing and a consistent AWS SDK.
 
     Raises:
-        RequirementError: some applicable pins carry hashes and others do not (pip would refuse).
+        RequirementError: some applicable pins carry hashes and others do not (pip would refuse), or
+            boto3 (or s3transfer) is pinned without the botocore (and s3transfer) it requires.
     """
     active = [pin for pin in pins if pin.applies(environment)]
+    keys = {pin.key for pin in active}
+    for pin in active:
+        missing = [sibling for sibling in SDK_SIBLINGS.get(pin.key, ()) if sibling not in keys]
+        if missing:
+            raise RequirementError(
+                f"{pin.name}=={pin.version} is pinned but {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not: the zip's {pin.name} would "
+                f"run with the Lambda runtime's {' and '.join(missing)}, another release than the one "
+                f"{pin.name} {pin.version} requires",
+                function=function,
+                hint=f"pin {' and '.join(missing)} too, at the versions {pin.name} {pin.version} requires (`pip install "
+                f"{pin.name}=={pin.version}` then `pip freeze`), or remove the {pin.name} pin to use the runtime's SDK",
+            )
     hashed = [pin for pin in active if pin.hashes]
     if hashed and len(hashed) != len(active):
         missing = ", ".join(pin.name for pin in active if not pin.hashes)

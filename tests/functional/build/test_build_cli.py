@@ -5,16 +5,25 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from lambda_build import BuildPaths
-from lambda_build.testing import FakePipRunner, write_files
+from lambda_build.errors import PipError
+from lambda_build.pip import PipRequest
+from lambda_build.testing import FakeDistribution, FakePipRunner, write_files
+from lambda_build.workspace import DistLock
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 RunCli = Callable[..., tuple[int, str, str]]
+HANDLER = "import atlas_shared\n\n\ndef lambda_handler(event, context):\n    return {'ok': atlas_shared.VALUE}\n"
 LINE = re.compile(
     r"^(?P<name>\S+) +(?P<status>built|reused) +(?P<mb>\d+\.\d\d) MB  "
     r"sha256:(?P<sha>[A-Za-z0-9+/]{43}=) +(?P<s>\d+\.\d\d) s$"
@@ -133,3 +142,70 @@ def test_two_checkouts_give_identical_manifests(tmp_path: Path, fake_pip: FakePi
     one = (tmp_path / "one" / "dist" / "manifest.json").read_bytes()
     two = (tmp_path / "two" / "x" / "dist" / "manifest.json").read_bytes()
     assert one == two
+
+
+class SignallingPip(FakePipRunner):
+    """Sends this process ``sig`` while "installing" (a Ctrl-C, or CI cancelling the job), then waits to be stopped."""
+
+    def __init__(self, distributions: list[FakeDistribution], sig: int) -> None:
+        super().__init__(distributions)
+        self.sig = sig
+        self.terminated = threading.Event()
+
+    def install(self, request: PipRequest) -> None:
+        os.kill(os.getpid(), self.sig)
+        self.terminated.wait(timeout=60)
+        raise PipError("pip stopped", function=request.function)
+
+    def terminate(self) -> None:
+        self.terminated.set()
+
+
+@pytest.mark.parametrize(("sig", "code", "name"), [(signal.SIGINT, 130, "SIGINT"), (signal.SIGTERM, 143, "SIGTERM")])
+def test_an_interrupt_exits_with_one_line_and_leaves_dist_consistent(
+    repo: BuildPaths, fake_pip: FakePipRunner, run_cli: RunCli, sig: int, code: int, name: str
+) -> None:
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("this test runner handles SIGINT itself")
+    assert run_cli(_args(repo), pip_runner=fake_pip)[0] == 0
+    before = {p.name: p.read_bytes() for p in repo.dist_dir.iterdir()}
+    (repo.src_dir / "FnA" / "requirements.txt").write_text("tinylib==1.0.0  # changed\n")
+    shutil.rmtree(repo.cache_dir / "deps")  # so FnA's build runs pip again
+    (repo.src_dir / "FnB" / "lambda_function.py").write_text(HANDLER + "# changed\n")
+    previous_term = signal.getsignal(signal.SIGTERM)
+    code_seen, out, err = run_cli(_args(repo), pip_runner=SignallingPip(list(fake_pip.index.values()), sig))
+    assert signal.getsignal(signal.SIGTERM) == previous_term  # main() put the handlers back
+    assert code_seen == code
+    assert out == ""  # FnA (first, sequential) was interrupted, FnB never started
+    assert err.splitlines() == [
+        f"build.py: interrupted by {name}; published before the stop: none; every zip left in dist/ matches its "
+        "manifest entry or has none (run build.py again to finish)"
+    ]
+    assert {p.name: p.read_bytes() for p in repo.dist_dir.iterdir()} == before
+
+
+def test_a_dist_that_is_a_file_is_a_one_line_error(repo: BuildPaths, fake_pip: FakePipRunner, run_cli: RunCli) -> None:
+    target = repo.src_dir.parent / "dist.txt"
+    target.write_text("")
+    code, out, err = run_cli(_args(repo, "--dist", str(target)), pip_runner=fake_pip)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: --dist {target} is a file, not a folder\n  -> ")
+
+
+def test_a_second_build_py_waits_for_the_first_and_says_so(tmp_path: Path) -> None:
+    write_files(
+        tmp_path / "lambda_src",
+        {"atlas_shared/__init__.py": "", "FnA/lambda_function.py": HANDLER, "FnB/lambda_function.py": HANDLER},
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    command = [sys.executable, str(REPO_ROOT / "build.py"), "--root", str(tmp_path), "--function", "FnA"]
+    with DistLock(tmp_path / "dist"):  # the first build, still running
+        waiting = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        assert waiting.stderr is not None
+        first_line = waiting.stderr.readline()  # blocks until the second build reports that it waits
+    stdout, stderr = waiting.communicate(timeout=120)
+    assert first_line == (
+        f"note: another build.py (pid {os.getpid()}) is building into {tmp_path / 'dist'}; waiting for it to finish\n"
+    )
+    assert waiting.returncode == 0 and stderr == ""
+    assert stdout.split()[:2] == ["FnA", "built"]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from lambda_build import BuildPaths, SubprocessPipRunner
+from lambda_build.workspace import LOCK_FILE
 
 # six 1.17.0's only wheel, six-1.17.0-py2.py3-none-any.whl, as published on PyPI.
 SIX_SHA256 = "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274"
@@ -45,4 +46,4 @@ def test_real_pip_rejects_a_wrong_hash_and_keeps_the_previous_zip(repo: BuildPat
     assert "error: FnA: pip download failed" in err
     assert "HASH" in err.upper()
     assert (repo.dist_dir / "FnA.zip").read_bytes() == before
-    assert sorted(p.name for p in repo.dist_dir.iterdir()) == ["FnA.zip", "FnB.zip", "manifest.json"]
+    assert sorted(p.name for p in repo.dist_dir.iterdir()) == [LOCK_FILE, "FnA.zip", "FnB.zip", "manifest.json"]

@@ -1,4 +1,4 @@
-"""Each real function's zip imports its handler in a clean Python 3.12 with only the runtime's boto3 beside it.
+"""Each real function's zip imports its handler and every pinned package in a clean Python 3.12 with only the runtime's boto3.
 
 Builds lambda_src/ with the real pip (wheels and trees cached in the repository's .cache/), extracts
 each zip and runs ``python -I -S`` with sys.path = [extracted zip, .cache/runtime-python/...] plus
@@ -55,7 +55,11 @@ def test_handler_imports_with_only_the_zip_and_runtime_boto3(name: str, built: B
         names = archive.namelist()
     assert "lambda_function.py" in names and "atlas_shared/__init__.py" in names
     assert not [n for n in names if n.split("/")[0] in ("boto3", "botocore", "s3transfer", "jmespath")]
-    report = check_zip_imports(zip_path, runtime_site=runtime_site, function=name)
+    # Every package requirements.txt pins must import from the zip, even those the handler imports lazily.
+    required = Builder(built, pip_runner=SubprocessPipRunner()).import_names(name)
+    assert required, f"{name} pins no packages"
+    report = check_zip_imports(zip_path, runtime_site=runtime_site, function=name, required=required)
+    assert set(required) <= set(report.imported)
     assert report.origins["lambda_function"] == "zip"
     assert report.origins["atlas_shared"] == "zip"
     assert report.origins["boto3"] == "runtime"

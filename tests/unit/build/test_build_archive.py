@@ -12,11 +12,13 @@ import pytest
 
 from lambda_build.archive import (
     SourceFile,
+    apply_excludes,
     collect_sources,
     collect_tree,
     compress_files,
     merge,
     select_dependencies,
+    stage_zip,
     write_zip,
 )
 from lambda_build.config import ARCHITECTURES
@@ -169,3 +171,45 @@ def test_zip_writer_round_trips_raw_members_and_matches_zipfile() -> None:
     again = io.BytesIO()
     write_members(again, read_members(buffer.getvalue()))
     assert again.getvalue() == buffer.getvalue()
+
+
+@pytest.mark.parametrize("target", ["/etc/hostname", "lambda_function.py"], ids=["outside", "inside"])
+def test_symlinked_files_are_refused_wherever_they_point(tmp_path: Path, target: str) -> None:
+    src = tmp_path / "lambda_src"
+    write_files(src, {"Fn/lambda_function.py": "", "atlas_shared/__init__.py": ""})
+    (src / "Fn" / "host.txt").symlink_to(target)
+    with pytest.raises(ArchiveError) as caught:
+        collect_sources(src / "Fn", src / "atlas_shared", function="Fn")
+    message = str(caught.value)
+    assert message.startswith(f"Fn: {src / 'Fn' / 'host.txt'} is a symbolic link (to {target})")
+    assert "-> replace it with a copy of the file" in message
+
+
+def test_a_symlink_in_the_shared_package_is_refused_too(tmp_path: Path) -> None:
+    src = tmp_path / "lambda_src"
+    write_files(src, {"Fn/lambda_function.py": "", "atlas_shared/__init__.py": ""})
+    (src / "atlas_shared" / "secrets.py").symlink_to("/nonexistent/secrets.py")  # dangling counts as well
+    with pytest.raises(ArchiveError, match="secrets.py is a symbolic link"):
+        collect_sources(src / "Fn", src / "atlas_shared", function="Fn")
+
+
+def test_apply_excludes_tells_which_glob_removed_what(tmp_path: Path) -> None:
+    members = _tree(tmp_path, {"lxml/etree.py": "", "lxml/html/diff.py": "", "six.py": ""})
+    selection = apply_excludes(members, ("lxml/html", "six.py"), function="Fn")
+    assert [m.name for m in selection.kept] == ["lxml/etree.py"]
+    assert selection.removed == {"lxml/html/diff.py": "lxml/html", "six.py": "six.py"}
+    with pytest.raises(ExcludeError, match=r"Fn: exclude glob 'lxml/\[z-a\]' is not a valid glob: bad character range"):
+        apply_excludes(members, ("lxml/[z-a]",), function="Fn")
+
+
+def test_a_staged_zip_leaves_the_published_one_alone_until_moved(tmp_path: Path) -> None:
+    dest = tmp_path / "dist" / "Fn.zip"
+    dest.parent.mkdir()
+    dest.write_bytes(b"previous zip")
+    staged = stage_zip([file_member("a.py", b"x", 0o644, 6)], dest, function="Fn")
+    assert dest.read_bytes() == b"previous zip"
+    assert staged.temp.parent == dest.parent and staged.temp.name.startswith(".lambda_build-Fn.zip.")
+    assert staged.result.size_bytes == staged.temp.stat().st_size
+    assert stat.S_IMODE(staged.temp.stat().st_mode) == 0o644
+    staged.discard()
+    assert [p.name for p in dest.parent.iterdir()] == ["Fn.zip"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lambda_build.config import ARCHITECTURES, RUNTIMES, discover_functions, load_config, platform_tags
+from lambda_build.config import ARCHITECTURES, RUNTIMES, Runtime, discover_functions, load_config, platform_tags
 from lambda_build.errors import ConfigError, FunctionNotFoundError, MissingHandlerError
 from lambda_build.testing import write_files
 
@@ -104,5 +104,33 @@ def test_platform_tags_cover_al2023_glibc_and_nothing_newer() -> None:
     assert "manylinux_2_28_aarch64" in arm and "manylinux2014_aarch64" in arm
     assert all(tag.endswith("_aarch64") for tag in arm)
     assert "manylinux1_aarch64" not in arm
-    al2 = platform_tags(RUNTIMES["python3.11"], ARCHITECTURES["x86_64"])
-    assert al2[0] == "manylinux_2_26_x86_64"
+    older_glibc = platform_tags(Runtime("python3.x", "3.11", (2, 26)), ARCHITECTURES["x86_64"])
+    assert older_glibc[0] == "manylinux_2_26_x86_64"
+
+
+@pytest.mark.parametrize("runtime", ["python3.11", "python3.14"])
+def test_only_the_runtimes_the_terraform_module_accepts(tmp_path: Path, runtime: str) -> None:
+    assert sorted(RUNTIMES) == ["python3.12", "python3.13"]
+    src = _src(tmp_path, {"Fn/lambda_function.py": "", "build.toml": f'[functions.Fn]\nruntime = "{runtime}"\n'})
+    with pytest.raises(ConfigError) as caught:
+        load_config(src, ["Fn"])
+    assert str(caught.value) == (
+        f"Fn: unknown runtime '{runtime}' in build.toml [functions.Fn]\n"
+        "  -> use python3.12 or python3.13 in lambda_src/build.toml: the Python runtimes that both the Terraform "
+        "module (modules/lambda_function) and its AWS provider accept"
+    )
+
+
+def test_an_invalid_exclude_glob_names_the_function_and_the_glob(tmp_path: Path) -> None:
+    toml = '[functions.Fn]\nexclude = ["lxml/html", "lxml/[z-a]*"]\n'
+    src = _src(tmp_path, {"Fn/lambda_function.py": "", "build.toml": toml})
+    with pytest.raises(ConfigError) as caught:
+        load_config(src, ["Fn"])
+    message = str(caught.value)
+    assert message.startswith("Fn: exclude glob 'lxml/[z-a]*' in build.toml [functions.Fn] is not a valid glob: ")
+    assert "bad character range z-a" in message and "-> fix it in lambda_src/build.toml" in message
+
+
+def test_build_toml_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    src = _src(tmp_path, {"Fn/lambda_function.py": "", "build.toml": '\ufeff[functions.Fn]\narchitecture = "arm64"\n'})
+    assert load_config(src, ["Fn"])["Fn"].architecture.name == "arm64"

@@ -7,11 +7,22 @@ from pathlib import Path
 
 import pytest
 
+from lambda_build.archive import apply_excludes
 from lambda_build.config import ARCHITECTURES, RUNTIMES, FunctionConfig, marker_environment
-from lambda_build.deps import cached_wheel, check_complete, fetch_wheels, prepare_dependencies, supported_tags, trim
-from lambda_build.errors import ArchitectureError, ArchiveError, IncompleteDependenciesError, PipError
+from lambda_build.deps import (
+    cached_wheel,
+    check_complete,
+    check_excludes,
+    fetch_wheels,
+    prepare_dependencies,
+    supported_tags,
+    top_level_module,
+    trim,
+)
+from lambda_build.elf import EM_X86_64
+from lambda_build.errors import ArchitectureError, ArchiveError, ExcludeError, IncompleteDependenciesError, PipError
 from lambda_build.requirements import applicable, parse_requirements
-from lambda_build.testing import FakeDistribution, FakePipRunner, write_files
+from lambda_build.testing import FakeDistribution, FakePipRunner, elf_bytes, write_files
 from lambda_build.zipwriter import read_members
 
 CONFIG = FunctionConfig("Fn", RUNTIMES["python3.12"], ARCHITECTURES["x86_64"])
@@ -35,7 +46,7 @@ def test_pip_gets_target_platform_flags_and_only_the_applicable_pins(tmp_path: P
     pins = _pins('tinylib==1.0.0\ndepone==1.2.0\nsix==1.17.0 ; platform_machine == "aarch64"\n')
     tree = prepare_dependencies(CONFIG, applicable(pins, ENV, function="Fn"), cache_dir=tmp_path, pip_runner=fake_pip)
     assert tree is not None
-    names = [m.name for m in read_members(tree.read_bytes())]
+    names = [m.name for m in read_members(tree.members_file.read_bytes())]
     assert "tinylib/core.py" in names and "depone.py" in names
     assert "six.py" not in names
     download, install = fake_pip.actions("download"), fake_pip.actions("install")
@@ -222,3 +233,82 @@ def test_wheels_for_another_platform_do_not_count(tmp_path: Path) -> None:
     assert cached_wheel(wheel_dir, pin, supported_tags(CONFIG)) is None
     (wheel_dir / "fast-1.0-cp311-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl").write_bytes(b"")
     assert cached_wheel(wheel_dir, pin, supported_tags(CONFIG)) is not None
+
+
+def test_import_names_come_from_record_before_trimming(tmp_path: Path) -> None:
+    # PyJWT's import name is jwt; the fake's top_level.txt says "PyJWT", so only RECORD gets it right.
+    dists = [
+        FakeDistribution(
+            "PyJWT",
+            "2.10.1",
+            {
+                "jwt/__init__.py": "",
+                "jwt/tests/test_x.py": "",
+                "_jwt_speed.cpython-312-x86_64-linux-gnu.so": elf_bytes(EM_X86_64),
+            },
+        ),
+        FakeDistribution("six", "1.17.0", {"six.py": ""}, console_scripts=["six-tool"]),
+    ]
+    runner = FakePipRunner(dists)
+    tree = prepare_dependencies(CONFIG, _pins("PyJWT==2.10.1\nsix==1.17.0\n"), cache_dir=tmp_path, pip_runner=runner)
+    assert tree is not None
+    assert [(d.name, d.import_names) for d in tree.distributions] == [
+        ("PyJWT", ("_jwt_speed", "jwt")),
+        ("six", ("six",)),
+    ]
+    assert tree.import_names() == {"_jwt_speed": "PyJWT==2.10.1", "jwt": "PyJWT==2.10.1", "six": "six==1.17.0"}
+    again = prepare_dependencies(CONFIG, _pins("PyJWT==2.10.1\nsix==1.17.0\n"), cache_dir=tmp_path, pip_runner=runner)
+    assert again == tree  # read back from the cache's distributions.json
+    assert len(runner.actions("install")) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "module"),
+    [
+        ("pkg/sub/mod.py", "pkg"),
+        ("six.py", "six"),
+        ("_cffi_backend.cpython-312-x86_64-linux-gnu.so", "_cffi_backend"),
+        ("cffi.libs/libffi.so.8", None),
+        ("six-1.17.0.dist-info/METADATA", None),
+        ("../../bin/tool", None),
+        ("README.txt", None),
+        ("__pycache__/x.pyc", None),
+    ],
+)
+def test_top_level_module_of_a_path(path: str, module: str | None) -> None:
+    assert top_level_module(path) == module
+
+
+def _tree_and_selection(tmp_path: Path, runner: FakePipRunner, exclude: tuple[str, ...]):  # noqa: ANN202
+    pins = _pins("tinylib==1.0.0\ndepone==1.2.0\n")
+    tree = prepare_dependencies(CONFIG, pins, cache_dir=tmp_path, pip_runner=runner)
+    assert tree is not None
+    selection = apply_excludes(read_members(tree.members_file.read_bytes()), exclude, function="Fn")
+    return tree, selection, pins
+
+
+def test_excluding_part_of_a_package_passes(tmp_path: Path, fake_pip: FakePipRunner) -> None:
+    tree, selection, pins = _tree_and_selection(tmp_path, fake_pip, ("tinylib/data", "tinylib/_speed*.so"))
+    check_excludes(tree, selection, pins, ENV, function="Fn")
+
+
+def test_excluding_a_pinned_package_whole_names_the_glob_the_package_and_who_needs_it(
+    tmp_path: Path, fake_pip: FakePipRunner
+) -> None:
+    tree, selection, pins = _tree_and_selection(tmp_path, fake_pip, ("tinylib/data", "depone*"))
+    with pytest.raises(ExcludeError) as caught:
+        check_excludes(tree, selection, pins, ENV, function="LexFulfillmentHandler")
+    assert str(caught.value).splitlines()[:2] == [
+        "LexFulfillmentHandler: exclude would remove packages the function needs:",
+        "    exclude glob 'depone*' removes the whole top-level package depone of depone 1.2.0, which "
+        "requirements.txt pins and tinylib 1.0.0 requires",
+    ]
+    assert "lambda_src/LexFulfillmentHandler/requirements.txt" in str(caught.value)
+
+
+def test_a_damaged_cache_entry_says_what_to_delete(tmp_path: Path, fake_pip: FakePipRunner) -> None:
+    tree = prepare_dependencies(CONFIG, _pins("depone==1.2.0\n"), cache_dir=tmp_path, pip_runner=fake_pip)
+    assert tree is not None
+    (tree.members_file.parent / "distributions.json").unlink()
+    with pytest.raises(ArchiveError, match=f"delete {tree.members_file.parent} and build again"):
+        prepare_dependencies(CONFIG, _pins("depone==1.2.0\n"), cache_dir=tmp_path, pip_runner=fake_pip)

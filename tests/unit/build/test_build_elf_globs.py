@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lambda_build import elf
-from lambda_build.globs import GlobSet, compile_glob
+from lambda_build.globs import GlobError, GlobSet, compile_glob
 from lambda_build.testing import elf_bytes
 
 
@@ -59,3 +59,11 @@ def test_globset_matches_through_parent_folders() -> None:
     assert globs.matching_pattern("lxml/html/diff.py") == "lxml/html"
     assert globs.match("a/b/c.pyc")
     assert not globs.match("lxml/etree.so")
+
+
+@pytest.mark.parametrize("pattern", ["lxml/[z-a]*", "a/[\\]"])
+def test_an_invalid_glob_is_a_glob_error_naming_it(pattern: str) -> None:
+    with pytest.raises(GlobError) as caught:
+        GlobSet(["lxml/html", pattern])
+    assert caught.value.pattern == pattern
+    assert str(caught.value).startswith(f"invalid glob {pattern!r}: ")

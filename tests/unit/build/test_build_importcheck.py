@@ -60,3 +60,28 @@ def test_import_failures_name_the_function_and_show_the_error(
         check_zip_imports(_zip(tmp_path, files), runtime_site=runtime_site, function="Fn", python=sys.executable)
     assert str(caught.value).startswith("Fn: importing the zip's code failed")
     assert fragment in str(caught.value)
+
+
+def test_every_pinned_package_must_import_from_the_zip(tmp_path: Path, runtime_site: Path) -> None:
+    # The handler imports zeep lazily, so nothing in the zip would import it: an exclude that removed
+    # it would only fail on the request that needs it.
+    handler = "def lambda_handler(e, c):\n    import zeep\n    return zeep\n"
+    files = {"lambda_function.py": handler, "jwt/__init__.py": "", "six.py": ""}
+    zip_path = _zip(tmp_path, files)
+    required = {"jwt": "PyJWT==2.10.1", "six": "six==1.17.0"}
+    report = check_zip_imports(zip_path, runtime_site=runtime_site, function="Fn", required=required)
+    assert {"jwt", "six"} <= set(report.imported)
+    with pytest.raises(ImportCheckError) as caught:
+        check_zip_imports(
+            zip_path, runtime_site=runtime_site, function="Fn", required={**required, "zeep": "zeep==4.3.0"}
+        )
+    assert "zeep (from zeep==4.3.0, pinned in requirements.txt): ModuleNotFoundError" in str(caught.value)
+
+
+def test_a_pinned_package_found_only_in_the_runtime_fails(tmp_path: Path, runtime_site: Path) -> None:
+    zip_path = _zip(tmp_path, {"lambda_function.py": "def lambda_handler(e, c):\n    return 1\n"})
+    with pytest.raises(ImportCheckError) as caught:
+        check_zip_imports(
+            zip_path, runtime_site=runtime_site, function="Fn", required={"boto3": "boto3==1.35.0"}, deep=False
+        )
+    assert "boto3 (from boto3==1.35.0, pinned in requirements.txt): imported from outside the zip" in str(caught.value)

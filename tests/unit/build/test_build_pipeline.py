@@ -15,6 +15,7 @@ from lambda_build import Builder, BuildPaths
 from lambda_build.errors import FunctionNotFoundError, MissingHandlerError
 from lambda_build.hashing import filebase64sha256
 from lambda_build.testing import FakePipRunner
+from lambda_build.workspace import LOCK_FILE
 
 MakeRepo = Callable[..., BuildPaths]
 BuilderFor = Callable[..., Builder]
@@ -94,7 +95,7 @@ def test_no_change_run_reuses_everything_without_pip(
         lambda src: (src / "FnA" / "new_module.py").write_text(""),
         lambda src: (src / "atlas_shared" / "settings.py").write_text("LEVEL = 'DEBUG'\n"),
         lambda src: (src / "FnA" / "requirements.txt").write_text("tinylib==1.0.0\ndepone==1.2.0\nsix==1.17.0\n"),
-        lambda src: (src / "build.toml").write_text('[functions.FnA]\nexclude = ["depone.py"]\n'),
+        lambda src: (src / "build.toml").write_text('[functions.FnA]\nexclude = ["tinylib/data"]\n'),
     ],
     ids=["source-bytes", "exec-bit", "new-file", "shared-package", "requirements", "exclude"],
 )
@@ -223,7 +224,7 @@ def test_pip_failure_leaves_previous_zip_and_manifest_intact(
     manifest = json.loads(paths.manifest.read_text())["functions"]
     assert manifest["FnA"] == json.loads(manifest_before)["functions"]["FnA"]  # old entry, old zip: consistent
     assert manifest["FnB"]["source_code_hash"] == filebase64sha256(paths.dist_dir / "FnB.zip")  # FnB did build
-    assert sorted(p.name for p in paths.dist_dir.iterdir()) == ["FnA.zip", "FnB.zip", "manifest.json"]
+    assert sorted(p.name for p in paths.dist_dir.iterdir()) == [LOCK_FILE, "FnA.zip", "FnB.zip", "manifest.json"]
     assert [p.name for p in (paths.cache_dir / "deps").iterdir() if p.name.startswith(".tmp")] == []
 
 
@@ -245,7 +246,13 @@ def test_leftover_temp_files_from_an_interrupted_run_are_removed(make_repo: Make
     (paths.dist_dir / ".lambda_build-FnA.zip.abc.tmp").write_bytes(b"half")
     (paths.dist_dir / "keep.txt").write_text("not ours")
     builder_for(paths).build()
-    assert sorted(p.name for p in paths.dist_dir.iterdir()) == ["FnA.zip", "FnB.zip", "keep.txt", "manifest.json"]
+    assert sorted(p.name for p in paths.dist_dir.iterdir()) == [
+        LOCK_FILE,
+        "FnA.zip",
+        "FnB.zip",
+        "keep.txt",
+        "manifest.json",
+    ]
 
 
 def test_parallel_build_matches_sequential(make_repo: MakeRepo, fake_dists: list) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lambda_build.config import ARCHITECTURES, RUNTIMES, marker_environment
+from lambda_build.deps import parse_requirements_file
 from lambda_build.errors import RequirementError
 from lambda_build.requirements import applicable, parse_requirements, render_for_pip
 
@@ -94,3 +97,40 @@ def test_rendered_pip_file_is_sorted_marker_free_and_keeps_hashes() -> None:
     assert render_for_pip(applicable(pins, X86, function="Fn")) == (
         f"PyJWT[crypto]==2.1 --hash={SHA2}\nzeta==1.0 --hash={SHA}\n"
     )
+
+
+def test_a_byte_order_mark_is_dropped() -> None:
+    pins = parse_requirements("\ufeff# exported by an editor on Windows\nsix==1.17.0\n", function="Fn")
+    assert [(p.name, p.version, p.line) for p in pins] == [("six", "1.17.0", 2)]
+
+
+def test_a_bom_in_the_requirements_file_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_bytes(b"\xef\xbb\xbfsix==1.17.0\n")
+    assert [p.name for p in parse_requirements_file(path, function="Fn")] == ["six"]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("boto3==1.35.0\n", "boto3==1.35.0 is pinned but botocore and s3transfer are not"),
+        ("boto3==1.35.0\nbotocore==1.35.0\n", "boto3==1.35.0 is pinned but s3transfer is not"),
+        ("s3transfer==0.10.2\n", "s3transfer==0.10.2 is pinned but botocore is not"),
+    ],
+)
+def test_boto3_without_the_botocore_it_requires_is_rejected(text: str, fragment: str) -> None:
+    with pytest.raises(RequirementError) as caught:
+        applicable(parse_requirements(text, function="Fn"), X86, function="Fn")
+    message = str(caught.value)
+    assert message.startswith(f"Fn: {fragment}: the zip's ")
+    assert "would run with the Lambda runtime's" in message
+    assert "-> pin" in message and "or remove the" in message
+
+
+def test_the_whole_sdk_pinned_together_or_botocore_alone_is_fine() -> None:
+    text = "boto3==1.35.0\nbotocore==1.35.0\ns3transfer==0.10.2\njmespath==1.0.1\n"
+    assert len(applicable(parse_requirements(text, function="Fn"), X86, function="Fn")) == 4
+    assert len(applicable(parse_requirements("botocore==1.35.0\n", function="Fn"), X86, function="Fn")) == 1
+    # A boto3 pin for another platform only does not count.
+    arm_only = 'boto3==1.35.0 ; platform_machine == "aarch64"\n'
+    assert applicable(parse_requirements(arm_only, function="Fn"), X86, function="Fn") == []
