@@ -26,7 +26,9 @@ No duplicate Lead on a Step Functions retry (a retry can follow a create whose a
 Errors (Step Functions ``errorType``): ``InvalidInputError`` (fix the input; don't retry),
 ``SalesforceRequestError`` (Salesforce refused the record: see the message's errorCode),
 ``SalesforceUnavailableError`` (transient; retry), ``SalesforceAuthError``/``SalesforceCredentialsError``
-(fix the connected app or the secret).
+(fix the connected app or the secret), ``SecretError``. Every Salesforce request's timeout is cut to what the
+invocation has left (:mod:`atlas_shared.deadline`), so a hanging Salesforce ends the task with
+``SalesforceUnavailableError``, not a Lambda timeout.
 """
 
 from __future__ import annotations

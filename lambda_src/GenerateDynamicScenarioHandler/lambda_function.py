@@ -25,6 +25,11 @@ The turn of work:
    conditional ``PutItem``: when a retry finds the item already written, the first scenario stays (a call
    may already be using it) and the same key is returned.
 
+Time (:mod:`atlas_shared.deadline`): Bedrock runs leaving the ``PutItem``'s worst case (9 s) and the 2 s safety
+margin untouched: one attempt takes at most 12 s, a second is made after a transient failure when it still fits.
+A dependency that hangs therefore ends the task with ``BedrockError`` or ``ScenarioStoreError``, never a Lambda
+timeout (60 s).
+
 Errors (Step Functions ``errorType``): ``InvalidInputError`` (fix the input; don't retry),
 ``BedrockError`` and ``ScenarioStoreError`` (transient; retry with backoff), ``ScenarioGenerationError``.
 """
@@ -39,7 +44,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from atlas_shared import bedrock, runtime, workflow
+from atlas_shared import bedrock, clients, deadline, runtime, workflow
 from atlas_shared.bedrock import GenerationConfig, Message
 from atlas_shared.exceptions import ScenarioGenerationError
 from atlas_shared.logs import get_logger
@@ -87,7 +92,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     key = workflow.idempotency_key(payload)
     interaction_key = workflow.derived_id("interaction", key).hex if key else uuid.uuid4().hex
 
-    scenario_text, greeting = _generate(lead)
+    with deadline.reserve(clients.worst_case_seconds("dynamodb")):  # the PutItem below must still fit
+        scenario_text, greeting = _generate(lead)
     scenario = Scenario(interaction_key=interaction_key, text=scenario_text, greeting=greeting, lead_id=lead_id)
     now = time.time()
     written = SCENARIOS.save(

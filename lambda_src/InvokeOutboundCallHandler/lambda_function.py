@@ -23,9 +23,14 @@ session attribute, which is how LexFulfillmentHandler finds the scenario.
 the same token and Connect returns the first contact instead of dialling twice (tokens are honoured for 7
 days). botocore would otherwise generate a fresh random token on every attempt.
 
+Time: the client makes at most two attempts of 12 s (25 s with backoff, :mod:`atlas_shared.clients`), and the
+call is started only when that fits the invocation's deadline, so a hanging Connect ends the task with
+``OutboundCallThrottledError`` rather than a Lambda timeout (30 s).
+
 Errors (Step Functions ``errorType``): ``InvalidInputError`` (fix the input), ``OutboundCallThrottledError``
-(throttling, concurrency limits, Connect internal errors: retry with backoff), ``OutboundCallError`` (Connect
-refused the call, e.g. ``DestinationNotAllowedException``: don't retry).
+(throttling, concurrency limits, Connect internal errors, timeouts, or no time left to try: retry with backoff;
+the ClientToken makes it safe even when Connect did place the call), ``OutboundCallError`` (Connect refused the
+call, e.g. ``DestinationNotAllowedException``: don't retry).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from __future__ import annotations
 from typing import Any
 
 from atlas_shared import runtime, workflow
-from atlas_shared.clients import error_code, get_client, is_client_error
+from atlas_shared.clients import error_code, get_client, is_client_error, is_transient, require_time
 from atlas_shared.exceptions import ConfigurationError, OutboundCallError, OutboundCallThrottledError
 from atlas_shared.logs import get_logger
 
@@ -78,13 +83,17 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if SETTINGS.connect_source_phone_number:
         request["SourcePhoneNumber"] = SETTINGS.connect_source_phone_number
 
+    require_time(
+        "connect", "Connect StartOutboundVoiceContact", lambda m: OutboundCallThrottledError(m, code="DeadlineExceeded")
+    )
     try:
         response = get_client("connect").start_outbound_voice_contact(**request)
     except Exception as exc:
         if not is_client_error(exc):
             raise
         code = error_code(exc)
-        error = OutboundCallThrottledError if code in RETRYABLE_CODES else OutboundCallError
+        transient = code in RETRYABLE_CODES or is_transient(exc)
+        error = OutboundCallThrottledError if transient else OutboundCallError
         raise error(f"Connect StartOutboundVoiceContact failed: {code}", code=code) from exc
 
     contact_id = str(response["ContactId"])

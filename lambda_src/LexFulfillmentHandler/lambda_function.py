@@ -18,7 +18,7 @@ A turn:
    dialog code hook (Lex proposes ``ElicitSlot``) is delegated back to Lex so the bot's own slot prompts run;
    its Bedrock reply comes at fulfillment. Every other intent, ``FallbackIntent`` included, gets a Bedrock
    reply with the scenario as system context and the last ``CONVERSATION_HISTORY_TURNS`` exchanges as history
-   (``inputTranscript`` is the user's turn).
+   (``inputTranscript``, cut to 2,000 characters on a word boundary, is the user's turn).
 3. **Call out**: the scenario (session attributes, then this container, then DynamoDB on the first turn only);
    the Lead's name and company from Salesforce, once per call when a ``leadId`` is known; Bedrock.
 4. **Respond**: ``ElicitIntent`` with the reply as a PlainText message, so the call goes on and Lex listens for
@@ -28,9 +28,15 @@ A turn:
 Failure policy: nothing a dependency does crashes the turn. A Salesforce failure only loses the Lead's name
 (logged, the reply still comes from Bedrock). A DynamoDB or Bedrock failure, or anything unexpected, is logged
 and answered with a short apology that keeps the session, and the next turn tries again. A greeting whose
-scenario cannot be read uses a neutral greeting. The turn also watches the invocation's remaining time: the
-Lead lookup is skipped when fewer than 15 s remain, and Bedrock is not called with fewer than 11 s (its read
-timeout is 10 s), so Lex always gets an answer before the function would time out.
+scenario cannot be read uses a neutral greeting. A malformed ``leadContext`` or ``conversationHistory`` counts
+as absent; an unexpected failure's apology drops the attributes this handler manages, so a bad value cannot
+break the turns after it.
+
+Time: every outbound call fits the invocation's deadline (:mod:`atlas_shared.deadline`). The lookups (DynamoDB,
+the secret, Salesforce) run leaving one full Bedrock attempt (12 s) and the 2 s safety margin untouched, and a
+lookup that no longer fits is skipped; Bedrock is retried only when another attempt fits. With every dependency
+hanging until its timeout, Lex still gets an answer before the function's 30 s are up (lambda_src/README.md has
+the budget).
 
 A warm turn (second and later of a call, same container) calls only Bedrock: no Secrets Manager, DynamoDB,
 Salesforce token or Salesforce REST request.
@@ -38,23 +44,27 @@ Salesforce token or Salesforce REST request.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from atlas_shared import bedrock, lex, runtime
+from atlas_shared import bedrock, deadline, lex, runtime, workflow
 from atlas_shared.bedrock import GenerationConfig, Message
-from atlas_shared.exceptions import AtlasError, InvocationDeadlineError, ScenarioStoreError
+from atlas_shared.exceptions import AtlasError, ScenarioStoreError
 from atlas_shared.logs import get_logger
 from atlas_shared.salesforce import get_salesforce
 from atlas_shared.scenario import (
     ATTR_INTERACTION_KEY,
+    ATTR_LEAD_CONTEXT,
     ATTR_LEAD_ID,
+    MANAGED_ATTRIBUTES,
     Scenario,
     ScenarioLookup,
     ScenarioStore,
+    encode_lead_context,
     pack_session_attributes,
     read_history,
+    read_lead_context,
+    user_turn,
 )
 
 SETTINGS = runtime.bootstrap(
@@ -66,7 +76,6 @@ GENERATION = GenerationConfig.from_settings(SETTINGS, default_max_tokens=150, de
 SCENARIOS = ScenarioStore(str(SETTINGS.scenario_table_name))
 
 GREETING_INTENT = "GreetingIntent"
-ATTR_LEAD_CONTEXT = "leadContext"
 NEUTRAL_GREETING = "Hi, thanks for taking my call! Do you have a couple of minutes to talk?"
 APOLOGY = "Sorry, I'm having a little trouble on my end. Could you say that again?"
 UNCLEAR_REPLY = "Could you tell me a little more about that?"
@@ -77,10 +86,6 @@ SYSTEM_PROMPT = (
     "follow up. Never invent prices, dates or commitments the scenario does not state.\n\n"
     "Call scenario:\n{scenario}{lead}"
 )
-# Time a step may need, in ms: Bedrock's client read timeout is 10 s; a Salesforce lookup (token, then REST) is
-# skipped when it could leave Bedrock short. Lex must get an answer before the function times out.
-BEDROCK_MIN_REMAINING_MS = 11_000
-SALESFORCE_MIN_REMAINING_MS = 15_000
 GENERIC_SCENARIO = "A courteous follow-up call to someone who recently showed interest in our products."
 _SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 
@@ -91,20 +96,21 @@ logger = get_logger("lex_fulfillment")
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Answer one Lex V2 turn; always returns a valid Lex response (see the module docstring)."""
     try:
-        return _answer(event, context)
+        return _answer(event)
     except Exception as exc:  # the last line of defence: a Lex turn never errors
         logger.error(
             "Turn failed; answering with an apology",
             extra={"event": "turn_failed", "error_type": type(exc).__name__},
             exc_info=not isinstance(exc, AtlasError),
         )
-        return lex.fallback_response(event, APOLOGY)
+        return lex.fallback_response(event, APOLOGY, drop_attributes=MANAGED_ATTRIBUTES)
 
 
-def _answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _answer(event: dict[str, Any]) -> dict[str, Any]:
     turn = lex.parse_event(event)
-    interaction_key = turn.attribute(ATTR_INTERACTION_KEY)
+    interaction_key = _interaction_key(turn)
     history = read_history(turn.session_attributes)
+    lead_context = read_lead_context(turn.session_attributes)
 
     if _lex_is_collecting_slots(turn):
         attributes = pack_session_attributes(
@@ -112,27 +118,28 @@ def _answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
             lookup=None,
             history=history,
             max_turns=SETTINGS.conversation_history_turns,
-            extra=_call_attributes(interaction_key, turn.attribute(ATTR_LEAD_ID), None),
+            extra=_call_attributes(interaction_key, turn.attribute(ATTR_LEAD_ID), lead_context),
         )
         return lex.delegate(turn, attributes)
 
-    lookup, scenario_failed = _load_scenario(interaction_key, turn)
-    scenario = lookup.scenario if lookup else None
-    lead_id = turn.attribute(ATTR_LEAD_ID) or (scenario.lead_id if scenario else None)
-    lead_context = turn.session_attributes.get(ATTR_LEAD_CONTEXT)
-    state: lex.IntentState = "Fulfilled"
+    wants_reply = turn.intent_name != GREETING_INTENT
+    # The lookups leave one full Bedrock attempt untouched: a slow DynamoDB or Salesforce can't crowd out the reply.
+    with deadline.reserve(bedrock.attempt_budget_seconds() if wants_reply else 0):
+        lookup, scenario_failed = _load_scenario(interaction_key, turn)
+        scenario = lookup.scenario if lookup else None
+        lead_id = turn.attribute(ATTR_LEAD_ID) or (scenario.lead_id if scenario else None)
+        if wants_reply and not scenario_failed and lead_context is None and lead_id:
+            lead_context = _read_lead_context(lead_id)
 
-    if turn.intent_name == GREETING_INTENT:
+    user_text = user_turn(turn.input_transcript)
+    state: lex.IntentState = "Fulfilled"
+    if not wants_reply:
         reply = scenario.greeting if scenario and scenario.greeting else NEUTRAL_GREETING
     elif scenario_failed:
         reply, state = APOLOGY, "Failed"
     else:
-        if lead_context is None and lead_id and _remaining_ms(context) >= SALESFORCE_MIN_REMAINING_MS:
-            lead_context = _read_lead_context(lead_id)
         try:
-            if _remaining_ms(context) < BEDROCK_MIN_REMAINING_MS:
-                raise InvocationDeadlineError("too little time left for a Bedrock call")
-            reply = _bedrock_reply(turn, scenario, lead_context, history)
+            reply = _bedrock_reply(turn, user_text, scenario, lead_context, history)
         except AtlasError as exc:
             logger.error(
                 "Bedrock reply failed; answering with an apology",
@@ -141,7 +148,7 @@ def _answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
             reply, state = APOLOGY, "Failed"
 
     if state == "Fulfilled":
-        history = [*history, Message("user", turn.input_transcript or "(no words)"), Message("assistant", reply)]
+        history = [*history, Message("user", user_text or "(no words)"), Message("assistant", reply)]
     attributes = pack_session_attributes(
         turn.session_attributes,
         lookup=lookup,
@@ -152,10 +159,16 @@ def _answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return lex.elicit_intent(turn, attributes, reply, intent_state=state)
 
 
-def _remaining_ms(context: Any) -> float:
-    """Milliseconds left before Lambda stops the invocation (unbounded when the context can't tell)."""
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return float(remaining()) if callable(remaining) else float("inf")
+def _interaction_key(turn: lex.LexTurn) -> str | None:
+    """The call's key, or ``None`` when absent or not shaped like one (a bad key would fail every GetItem)."""
+    key = turn.attribute(ATTR_INTERACTION_KEY)
+    if key is not None and not workflow.INTERACTION_KEY.match(key):
+        logger.warning(
+            "interactionKey is not an interaction key; answering without a scenario",
+            extra={"event": "bad_interaction_key", "chars": len(key)},
+        )
+        return None
+    return key
 
 
 def _lex_is_collecting_slots(turn: lex.LexTurn) -> bool:
@@ -182,8 +195,8 @@ def _load_scenario(interaction_key: str | None, turn: lex.LexTurn) -> tuple[Scen
         return None, True
 
 
-def _read_lead_context(lead_id: str) -> str | None:
-    """``{"name": ..., "company": ...}`` as JSON from the Lead, or ``None`` (logged) when Salesforce fails."""
+def _read_lead_context(lead_id: str) -> dict[str, str] | None:
+    """The Lead's ``{"name", "company", "title"}`` (non-empty ones), or ``None`` (logged) when Salesforce fails."""
     if not _SALESFORCE_ID.match(lead_id):
         logger.warning("leadId is not a Salesforce id; skipping the Lead lookup", extra={"event": "bad_lead_id"})
         return None
@@ -199,24 +212,22 @@ def _read_lead_context(lead_id: str) -> str | None:
         )
         return None
     name = " ".join(str(lead.get(k) or "").strip() for k in ("FirstName", "LastName")).strip()
-    details = {"name": name, "company": lead.get("Company") or "", "title": lead.get("Title") or ""}
-    return json.dumps({k: v for k, v in details.items() if v}, ensure_ascii=False, separators=(",", ":"))
+    details = {"name": name, "company": str(lead.get("Company") or ""), "title": str(lead.get("Title") or "")}
+    return {k: v for k, v in details.items() if v}
 
 
 def _bedrock_reply(
-    turn: lex.LexTurn, scenario: Scenario | None, lead_context: str | None, history: list[Message]
+    turn: lex.LexTurn,
+    user_text: str,
+    scenario: Scenario | None,
+    lead_context: dict[str, str] | None,
+    history: list[Message],
 ) -> str:
-    lead_line = ""
-    if lead_context:
-        try:
-            lead = json.loads(lead_context)
-        except json.JSONDecodeError:
-            lead = {}
-        facts = ", ".join(f"{k}: {v}" for k, v in lead.items() if isinstance(v, str) and v)
-        lead_line = f"\n\nThe person you are speaking with ({facts})." if facts else ""
+    facts = ", ".join(f"{k}: {v}" for k, v in (lead_context or {}).items())
+    lead_line = f"\n\nThe person you are speaking with ({facts})." if facts else ""
     system = SYSTEM_PROMPT.format(scenario=scenario.text if scenario else GENERIC_SCENARIO, lead=lead_line)
     window = history[-2 * SETTINGS.conversation_history_turns :] if SETTINGS.conversation_history_turns else []
-    messages = [*window, Message("user", turn.input_transcript or "(the caller said nothing)")]
+    messages = [*window, Message("user", user_text or "(the caller said nothing)")]
     reply = bedrock.invoke(GENERATION, system=system, messages=messages, fallback_text=UNCLEAR_REPLY)
     logger.info(
         "Bedrock replied",
@@ -227,11 +238,18 @@ def _bedrock_reply(
             "truncated": reply.truncated,
             "input_tokens": reply.input_tokens,
             "output_tokens": reply.output_tokens,
+            "user_chars": len(user_text),
         },
     )
     return reply.text
 
 
-def _call_attributes(interaction_key: str | None, lead_id: str | None, lead_context: str | None) -> dict[str, str]:
-    attributes = {ATTR_INTERACTION_KEY: interaction_key, ATTR_LEAD_ID: lead_id, ATTR_LEAD_CONTEXT: lead_context}
+def _call_attributes(
+    interaction_key: str | None, lead_id: str | None, lead_context: dict[str, str] | None
+) -> dict[str, str]:
+    attributes = {
+        ATTR_INTERACTION_KEY: interaction_key,
+        ATTR_LEAD_ID: lead_id,
+        ATTR_LEAD_CONTEXT: encode_lead_context(lead_context) if lead_context is not None else None,
+    }
     return {k: v for k, v in attributes.items() if v}

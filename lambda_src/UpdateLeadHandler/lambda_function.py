@@ -36,7 +36,8 @@ Writing the same values twice is harmless, so a Step Functions retry needs no sp
 
 Errors (Step Functions ``errorType``): ``InvalidInputError`` (no or malformed ``lead_id``, unknown outcome code:
 fix the input), ``SalesforceRequestError`` (e.g. ``NOT_FOUND``, or a Status outside the picklist),
-``SalesforceUnavailableError`` (transient; retry).
+``SalesforceUnavailableError`` (transient, including a Salesforce that hangs until the invocation's deadline:
+:mod:`atlas_shared.deadline`; retry), ``SecretError``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ Feature modules (import what you use; each keeps its heavy dependencies lazy):
 settings      :class:`~atlas_shared.settings.Settings`, read from the environment once per container
 logs          JSON log lines, ``[CACHE]`` events, secret redaction
 runtime       :func:`~atlas_shared.runtime.bootstrap` (cold start, init warm-up) and ``entrypoint``
-clients       boto3 clients built on first use, cached, injectable
+clients       boto3 clients built on first use, cached, injectable; timeouts and total attempts per service
+deadline      the invocation's deadline: every outbound call fits the Lambda timeout
 secrets       Secrets Manager cache with a TTL (Task 2)
 salesforce    JWT bearer login and a cached ``simple_salesforce`` connection
 bedrock       Anthropic Messages on Bedrock, replies cut to whole sentences (Task 4)

@@ -14,19 +14,27 @@ Response body: ``{"content": [{"type": "text", "text": "..."}], "stop_reason": "
 
 A reply that stopped at ``max_tokens`` is cut back to its last whole sentence and the cut is logged; when not
 even one sentence is whole, the caller's short fallback line is returned instead. The bot never speaks half a
-sentence.
+sentence. A body of any other shape (``content`` not a list of blocks, ``usage`` counts that are not whole
+numbers) is a :class:`BedrockError` with code ``InvalidResponse``.
+
+Attempts: the client makes one attempt per call (:mod:`atlas_shared.clients`: at most 12 s). :func:`invoke`
+tries again, up to :data:`MAX_ATTEMPTS` in all, only after a transient failure (throttling, 5xx, a timeout) and
+only when another full attempt plus its backoff still fits the invocation's deadline
+(:mod:`atlas_shared.deadline`); with too little time for even the first attempt it raises at once.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from . import tracing
-from .clients import error_code, get_client, is_client_error
+from . import deadline, tracing
+from .clients import attempt_seconds, error_code, get_client, is_client_error, is_transient
 from .exceptions import BedrockError
 from .logs import get_logger
 from .settings import Settings
@@ -36,6 +44,8 @@ ALLOWED_BODY_KEYS = frozenset(
     {"anthropic_version", "max_tokens", "system", "messages", "temperature", "top_p", "top_k", "stop_sequences"}
 )
 DEFAULT_FALLBACK_TEXT = "Could you tell me a little more about that?"
+MAX_ATTEMPTS = 2  # per invoke(); the second only when it fits the deadline
+RETRY_BACKOFF_SECONDS = 1.0  # the wait before a retry is uniform in [0, this)
 
 Role = Literal["user", "assistant"]
 
@@ -177,6 +187,11 @@ def last_whole_sentences(text: str) -> str:
     return text[:cut].strip()
 
 
+def attempt_budget_seconds() -> float:
+    """The longest one InvokeModel attempt can take, in seconds (the client's connect plus read timeout)."""
+    return attempt_seconds("bedrock-runtime")
+
+
 def invoke(
     config: GenerationConfig,
     *,
@@ -185,6 +200,7 @@ def invoke(
     fallback_text: str = DEFAULT_FALLBACK_TEXT,
     whole_sentences: bool = True,
     client: Any | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
 ) -> BedrockReply:
     """Ask the model and return a reply that never ends mid-sentence.
 
@@ -196,44 +212,98 @@ def invoke(
         whole_sentences: cut a ``max_tokens`` reply back to whole sentences (False for structured output such
             as JSON, which the caller repairs itself from ``raw_text``).
         client: a ``bedrock-runtime`` client; default the shared one.
+        max_attempts: InvokeModel attempts at most; a retry happens only after a transient failure and only when
+            a full attempt (:func:`attempt_budget_seconds`) plus its backoff fits the deadline.
 
     Raises:
-        BedrockError: the call failed (``.code`` is the AWS error code) or the answer held no text.
+        BedrockError: the call failed (``.code`` is the AWS error code, ``DeadlineExceeded`` when no attempt fit,
+            ``InvalidResponse`` for a body of the wrong shape) or the answer held no text.
     """
-    body = build_request_body(config, system=system, messages=messages)
+    body = json.dumps(build_request_body(config, system=system, messages=messages)).encode("utf-8")
     client = client if client is not None else get_client("bedrock-runtime")
-    with tracing.subsegment("bedrock.invoke_model", model_id=config.model_id, max_tokens=config.max_tokens):
+    budget = attempt_budget_seconds()
+    deadline.current().require(
+        budget, f"Bedrock InvokeModel on {config.model_id}", lambda m: BedrockError(m, code="DeadlineExceeded")
+    )
+    attempt = 1
+    while True:
         try:
-            response = client.invoke_model(
-                modelId=config.model_id,
-                body=json.dumps(body).encode("utf-8"),
-                contentType="application/json",
-                accept="application/json",
+            payload = _invoke_once(client, config, body)
+            break
+        except BedrockError as exc:
+            if not exc.retryable or attempt >= max_attempts:
+                raise
+            wait = random.uniform(0, RETRY_BACKOFF_SECONDS)
+            if not deadline.current().fits(wait + budget):
+                raise
+            _logger.warning(
+                "Bedrock attempt %d failed (%s); trying again",
+                attempt,
+                exc.code,
+                extra={"event": "bedrock_retry", "code": exc.code, "attempt": attempt, "wait_seconds": round(wait, 3)},
             )
-            payload = json.loads(response["body"].read())
-        except Exception as exc:
-            if is_client_error(exc):
-                code = error_code(exc)
-                raise BedrockError(f"Bedrock InvokeModel on {config.model_id} failed: {code}", code=code) from exc
-            if isinstance(exc, (ValueError, KeyError)):
-                raise BedrockError("Bedrock returned a body that is not JSON", code="InvalidResponse") from exc
-            raise
+            _sleep(wait)
+            attempt += 1
     return _reply_from_payload(
         payload, fallback_text=fallback_text, model_id=config.model_id, whole_sentences=whole_sentences
     )
 
 
+def _sleep(seconds: float) -> None:
+    """The wait before a retry (tests replace it with a fake clock's)."""
+    time.sleep(seconds)
+
+
+def _invoke_once(client: Any, config: GenerationConfig, body: bytes) -> Any:
+    """One InvokeModel attempt: the decoded JSON body. Errors become :class:`BedrockError` (``.retryable`` set)."""
+    with tracing.subsegment("bedrock.invoke_model", model_id=config.model_id, max_tokens=config.max_tokens):
+        try:
+            response = client.invoke_model(
+                modelId=config.model_id, body=body, contentType="application/json", accept="application/json"
+            )
+            return json.loads(response["body"].read())
+        except Exception as exc:
+            if is_client_error(exc):
+                code = error_code(exc)
+                raise BedrockError(
+                    f"Bedrock InvokeModel on {config.model_id} failed: {code}", code=code, retryable=is_transient(exc)
+                ) from exc
+            if isinstance(exc, (ValueError, KeyError, TypeError, RecursionError)):
+                raise BedrockError("Bedrock returned a body that is not JSON", code="InvalidResponse") from exc
+            raise
+
+
 def _reply_from_payload(payload: Any, *, fallback_text: str, model_id: str, whole_sentences: bool) -> BedrockReply:
+    """The reply in an Anthropic Messages body (shape in the module docstring).
+
+    Raises:
+        BedrockError: ``InvalidResponse`` when the body has another shape, ``EmptyResponse`` when it holds no text.
+    """
+
+    def invalid(what: str) -> BedrockError:
+        return BedrockError(f"Bedrock ({model_id}) returned a body whose {what}", code="InvalidResponse")
+
     if not isinstance(payload, dict):
-        raise BedrockError("Bedrock returned a body that is not a JSON object", code="InvalidResponse")
-    blocks = payload.get("content") or []
-    raw_text = "".join(
-        str(block.get("text", "")) for block in blocks if isinstance(block, dict) and block.get("type") == "text"
-    ).strip()
-    stop_reason = str(payload.get("stop_reason") or "")
+        raise invalid("top level is not a JSON object")
+    blocks = payload.get("content")
+    if blocks is None:
+        blocks = []
+    if not isinstance(blocks, list) or not all(isinstance(block, dict) for block in blocks):
+        raise invalid("content is not a list of blocks")
+    texts: list[Any] = [block.get("text") for block in blocks if block.get("type") == "text"]
+    if not all(isinstance(text, str) for text in texts):
+        raise invalid("text blocks do not all hold a string")
+    raw_text = "".join(texts).strip()
+    stop_reason = payload.get("stop_reason")
+    stop_reason = stop_reason if isinstance(stop_reason, str) else ""
     usage = payload.get("usage")
-    usage = usage if isinstance(usage, dict) else {}
-    input_tokens, output_tokens = int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
+    usage = {} if usage is None else usage
+    if not isinstance(usage, dict):
+        raise invalid("usage is not an object")
+    counts = [usage.get(key) or 0 for key in ("input_tokens", "output_tokens")]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+        raise invalid("usage token counts are not whole numbers")
+    input_tokens, output_tokens = counts
     if not raw_text:
         raise BedrockError(f"Bedrock ({model_id}) returned no text (stop_reason={stop_reason!r})", code="EmptyResponse")
     text, truncated = raw_text, False

@@ -88,19 +88,27 @@ class SalesforceRequestError(SalesforceError):
 
 
 class BedrockError(AtlasError):
-    """``bedrock-runtime:InvokeModel`` failed or returned no usable text.
+    """``bedrock-runtime:InvokeModel`` failed, returned no usable text, or had no time to run.
 
     Attributes:
-        code: the AWS error code (``ThrottlingException``, ``ModelTimeoutException`` ...) or a short reason.
+        code: the AWS error code (``ThrottlingException``, ``ReadTimeoutError`` ...) or a short reason
+            (``InvalidResponse``, ``EmptyResponse``, ``DeadlineExceeded``).
+        retryable: the same request may succeed on another attempt within this invocation (throttling, 5xx,
+            timeouts). The workflow retries every ``BedrockError`` regardless, after a backoff.
     """
 
-    def __init__(self, message: str, *, code: str = "") -> None:
+    def __init__(self, message: str, *, code: str = "", retryable: bool = False) -> None:
         super().__init__(message)
         self.code = code
+        self.retryable = retryable
 
 
 class InvocationDeadlineError(AtlasError):
-    """Too little of the invocation's time is left for the next call; the caller answers without it."""
+    """Too little of the invocation's time is left for the next call (:mod:`atlas_shared.deadline`).
+
+    The shared modules raise their dependency's own transient error instead, so that Step Functions sees a name
+    it retries; this is the default for code that has no such error.
+    """
 
 
 class ScenarioStoreError(AtlasError):
@@ -124,4 +132,7 @@ class OutboundCallError(AtlasError):
 
 
 class OutboundCallThrottledError(OutboundCallError):
-    """Connect throttled the call or hit a concurrency limit: retry with backoff (the ClientToken makes it safe)."""
+    """Connect throttled the call, hit a concurrency limit, failed internally or did not answer in time.
+
+    Retry with backoff: the ClientToken makes it safe (Connect returns the first contact, never dials twice).
+    """

@@ -23,7 +23,7 @@ Session attribute values must be strings (Lex rejects anything else); :func:`str
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -109,7 +109,8 @@ def parse_event(event: Any) -> LexTurn:
         raise LexEventError("sessionState.intent.name is missing")
     proposed = event.get("proposedNextState")
     proposed_action = proposed.get("dialogAction") if isinstance(proposed, Mapping) else None
-    contexts = session_state.get("activeContexts") or ()
+    contexts = session_state.get("activeContexts")
+    contexts = contexts if isinstance(contexts, list) else ()
     bot = event.get("bot")
     bot = bot if isinstance(bot, Mapping) else {}
     return LexTurn(
@@ -232,23 +233,28 @@ def elicit_slot(
     )
 
 
-def fallback_response(event: Any, message: str) -> dict[str, Any]:
+def fallback_response(event: Any, message: str, *, drop_attributes: Collection[str] = ()) -> dict[str, Any]:
     """A valid response to any event, even one :func:`parse_event` rejects: speak ``message``, elicit an intent.
 
-    Keeps whatever string session attributes the event carried and echoes its intent when it has a name, so a
-    malformed or unexpected event still gets a graceful PlainText line instead of a Lex error.
+    Keeps the string session attributes the event carried except ``drop_attributes`` (the handler's own, which
+    may be what broke the turn: dropping them lets the next turn start clean). Echoes the event's intent with
+    state ``Failed`` when it has a name, else ``{"name": "FallbackIntent", "state": "Failed"}``, so every response
+    names an intent and its state.
     """
     session_state = event.get("sessionState") if isinstance(event, Mapping) else None
     session_state = session_state if isinstance(session_state, Mapping) else {}
     attributes = session_state.get("sessionAttributes")
-    response_state: dict[str, Any] = {
-        "dialogAction": {"type": "ElicitIntent"},
-        "sessionAttributes": string_attributes(attributes) if isinstance(attributes, Mapping) else {},
-    }
+    attributes = string_attributes(attributes) if isinstance(attributes, Mapping) else {}
     intent = session_state.get("intent")
     if isinstance(intent, Mapping) and isinstance(intent.get("name"), str) and intent["name"]:
-        response_state["intent"] = {
-            **{k: intent[k] for k in _INTENT_RESPONSE_KEYS if k in intent},
-            "state": "Failed",
-        }
-    return {"sessionState": response_state, "messages": [plain_text(message)]}
+        echoed = {k: intent[k] for k in _INTENT_RESPONSE_KEYS if k in intent}
+    else:
+        echoed = {"name": FALLBACK_INTENT}
+    return {
+        "sessionState": {
+            "dialogAction": {"type": "ElicitIntent"},
+            "intent": {**echoed, "state": "Failed"},
+            "sessionAttributes": {k: v for k, v in attributes.items() if k not in drop_attributes},
+        },
+        "messages": [plain_text(message)],
+    }

@@ -21,7 +21,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from . import logs, tracing
+from . import deadline, logs, tracing
 from .clients import get_client
 from .settings import Settings, get_settings
 
@@ -81,11 +81,13 @@ def warm_up(*, services: Iterable[str], salesforce: bool, settings: Settings) ->
 
 
 def entrypoint(handler: Callable[[Any, Any], R]) -> Callable[[Any, Any], R]:
-    """Wrap a ``lambda_handler(event, context)``: log fields per invocation, X-Ray patching on first use.
+    """Wrap a ``lambda_handler(event, context)``: log fields, X-Ray patching on first use, the deadline.
 
     Every log line of the invocation carries ``request_id`` and ``cold_start`` (true on the container's first
-    invocation). An exception that escapes the handler is logged with its type and re-raised, so Lambda (and
-    Step Functions) report it by class name.
+    invocation). The invocation's :class:`~atlas_shared.deadline.Deadline` (from
+    ``context.get_remaining_time_in_millis()``) is :func:`atlas_shared.deadline.current` while the handler runs.
+    An exception that escapes the handler is logged with its type and re-raised, so Lambda (and Step Functions)
+    report it by class name.
     """
 
     @functools.wraps(handler)
@@ -95,7 +97,8 @@ def entrypoint(handler: Callable[[Any, Any], R]) -> Callable[[Any, Any], R]:
         _cold_start = False
         tracing.patch_libraries()
         try:
-            return handler(event, context)
+            with deadline.scope(deadline.Deadline.from_context(context)):
+                return handler(event, context)
         except Exception as exc:
             _logger.error(
                 "Invocation failed: %s",

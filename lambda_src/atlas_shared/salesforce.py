@@ -21,6 +21,10 @@ Recovery, each exactly once:
 * A REST call answers ``INVALID_SESSION_ID`` (``SalesforceExpiredSession``, HTTP 401): log in again and
   retry the call once; a second failure propagates.
 
+Every request (token, REST, the re-login and its retry) gets :data:`HTTP_TIMEOUT`, cut down to what the
+invocation's deadline leaves (:mod:`atlas_shared.deadline`); with less than a second left it is not sent and
+:class:`SalesforceUnavailableError` is raised, so a slow Salesforce never outlasts the Lambda timeout.
+
 ``simple_salesforce``, ``jwt`` and ``requests`` are imported on first use: they cost hundreds of
 milliseconds, and many turns never reach Salesforce.
 """
@@ -33,8 +37,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from . import tracing
+from . import deadline, tracing
 from .exceptions import (
+    AtlasError,
     SalesforceAuthError,
     SalesforceCredentialsError,
     SalesforceRequestError,
@@ -51,9 +56,24 @@ SANDBOX_AUDIENCE = "https://test.salesforce.com"
 TOKEN_PATH = "/services/oauth2/token"
 JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 JWT_LIFETIME_SECONDS = 180  # Salesforce accepts an exp at most 3 minutes ahead
-HTTP_TIMEOUT = (3.05, 10.0)  # (connect, read) seconds for every Salesforce request
+HTTP_TIMEOUT = (3.05, 10.0)  # (connect, read) seconds for every Salesforce request, when the deadline allows
 
 _logger = get_logger("salesforce")
+
+
+def request_timeout(timeout: Any = HTTP_TIMEOUT, *, action: str = "request") -> tuple[float, float]:
+    """``timeout`` (a ``requests`` timeout: seconds, or ``(connect, read)``) cut to fit the invocation's deadline.
+
+    Raises:
+        SalesforceUnavailableError: too little time is left to send the request at all.
+    """
+    connect, read = (timeout, timeout) if isinstance(timeout, (int, float)) else timeout
+    capped = deadline.current().capped_timeout((float(connect), float(read)))
+    if capped is None:
+        raise SalesforceUnavailableError(
+            f"Salesforce {action} skipped: too little time is left before the invocation's deadline"
+        )
+    return capped
 
 
 def _truthy(value: Any) -> bool:
@@ -176,7 +196,7 @@ def request_access_token(
             url,
             data={"grant_type": JWT_BEARER_GRANT_TYPE, "assertion": assertion},
             headers={"Accept": "application/json"},
-            timeout=HTTP_TIMEOUT,
+            timeout=request_timeout(action="token request"),
         )
     except requests.RequestException as exc:
         raise SalesforceUnavailableError(
@@ -206,12 +226,12 @@ def request_access_token(
 
 
 def _new_http_session() -> Any:
-    """A ``requests.Session`` whose every request gets :data:`HTTP_TIMEOUT` unless it sets its own."""
+    """A ``requests.Session`` whose every request gets :data:`HTTP_TIMEOUT` (or its own), capped by the deadline."""
     import requests
 
     class _TimeoutSession(requests.Session):
         def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-            kwargs.setdefault("timeout", HTTP_TIMEOUT)
+            kwargs["timeout"] = request_timeout(kwargs.get("timeout") or HTTP_TIMEOUT, action=f"{method} request")
             return super().request(method, url, *args, **kwargs)
 
     return _TimeoutSession()
@@ -236,10 +256,15 @@ def is_invalid_session(exc: BaseException) -> bool:
 
 
 def translate_error(exc: BaseException, action: str) -> Exception:
-    """Map a simple_salesforce or requests failure to :class:`SalesforceRequestError`/``UnavailableError``."""
+    """Map a simple_salesforce or requests failure to :class:`SalesforceRequestError`/``UnavailableError``.
+
+    An :class:`AtlasError` is returned as it is.
+    """
     import requests
     from simple_salesforce.exceptions import SalesforceError as LibraryError
 
+    if isinstance(exc, AtlasError):  # already ours, e.g. a request the deadline left no time for
+        return exc
     if isinstance(exc, LibraryError):
         code, message = _error_details(exc.content)
         if exc.status >= 500:

@@ -18,12 +18,19 @@ whole map at or under :data:`SESSION_ATTRIBUTES_BUDGET_BYTES` (8 KB, measured as
 attributes other parties set (Amazon Connect, the bot). Within it the scenario and greeting may take
 :data:`SCENARIO_MAX_BYTES`, and history :data:`HISTORY_MAX_BYTES`, newest turns first.
 
-History is bounded twice: by turns (``CONVERSATION_HISTORY_TURNS`` user/assistant exchanges) and by bytes.
+History is bounded twice: by turns (``CONVERSATION_HISTORY_TURNS`` user/assistant exchanges) and by bytes. A
+user's turn is cut to :data:`USER_TURN_MAX_CHARS` (:func:`user_turn`) before it reaches Bedrock or the history.
+
+Session attributes come back from Lex as they were sent, but anyone on the session can change them, and one
+malformed value must not break every later turn. So :func:`read_history` and :func:`read_lead_context` parse a
+bounded amount of JSON, accept only the shape this module writes, and treat anything else as absent (logged);
+the attributes in :data:`MANAGED_ATTRIBUTES` are always rewritten from what the turn validated.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -33,7 +40,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from .bedrock import Message
-from .clients import error_code, get_client, is_client_error
+from .clients import error_code, get_client, is_client_error, require_time
 from .exceptions import ScenarioStoreError
 from .logs import get_logger, log_cache_event
 
@@ -43,12 +50,20 @@ ATTR_SCENARIO = "dynamicScenario"
 ATTR_GREETING = "scenarioGreeting"
 ATTR_SCENARIO_CACHE = "scenarioCache"
 ATTR_HISTORY = "conversationHistory"
-MANAGED_ATTRIBUTES = frozenset({ATTR_SCENARIO, ATTR_GREETING, ATTR_SCENARIO_CACHE, ATTR_HISTORY})
+ATTR_LEAD_CONTEXT = "leadContext"
+# Attributes this module and LexFulfillmentHandler own: never passed through from the inbound turn, always
+# rewritten from what the turn validated (and dropped by a failed turn's fallback response).
+MANAGED_ATTRIBUTES = frozenset({ATTR_SCENARIO, ATTR_GREETING, ATTR_SCENARIO_CACHE, ATTR_HISTORY, ATTR_LEAD_CONTEXT})
 
 LEX_SESSION_ATTRIBUTES_LIMIT_BYTES = 12 * 1024
 SESSION_ATTRIBUTES_BUDGET_BYTES = 8 * 1024
 SCENARIO_MAX_BYTES = 4 * 1024
 HISTORY_MAX_BYTES = 2 * 1024
+USER_TURN_MAX_CHARS = 2000  # ~400 spoken words: far more than one turn of a call
+LEAD_CONTEXT_FIELDS = ("name", "company", "title")
+# Longest attribute values worth parsing: twice what this module writes, so a value from another version fits.
+_HISTORY_MAX_CHARS = 2 * HISTORY_MAX_BYTES
+_LEAD_CONTEXT_MAX_CHARS = 1024
 
 SCENARIO_SORT_KEY = "SCENARIO"
 PARTITION_KEY_PREFIX = "INTERACTION#"
@@ -187,8 +202,10 @@ class ScenarioStore:
         """``GetItem`` (strongly consistent) of the call's item; ``None`` when there is none.
 
         Raises:
-            ScenarioStoreError: the read failed (``.__cause__`` holds the botocore error).
+            ScenarioStoreError: the read failed (``.__cause__`` holds the botocore error), or the invocation's
+                deadline leaves no time for it.
         """
+        require_time("dynamodb", f"GetItem on {self.table_name}", ScenarioStoreError)
         try:
             response = self.client.get_item(
                 TableName=self.table_name,
@@ -227,7 +244,7 @@ class ScenarioStore:
             True when written, False when an item already existed (``only_if_new``).
 
         Raises:
-            ScenarioStoreError: the write failed.
+            ScenarioStoreError: the write failed, or the invocation's deadline leaves no time for it.
         """
         if created_at.tzinfo is None:
             raise ValueError("created_at must be timezone-aware (UTC)")
@@ -241,6 +258,7 @@ class ScenarioStore:
             "ExpiresAt": {"N": str(int(expires_at))},
         }
         kwargs: dict[str, Any] = {"TableName": self.table_name, "Item": item}
+        require_time("dynamodb", f"PutItem on {self.table_name}", ScenarioStoreError)
         if only_if_new:
             kwargs["ConditionExpression"] = "attribute_not_exists(PK)"
         try:
@@ -259,21 +277,83 @@ def attributes_size(attributes: Mapping[str, str]) -> int:
     return len(json.dumps(attributes, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
-def read_history(session_attributes: Mapping[str, str]) -> list[Message]:
-    """The history kept in session attributes, oldest first; ``[]`` when absent or unreadable."""
-    raw = session_attributes.get(ATTR_HISTORY)
+def _json_attribute(session_attributes: Mapping[str, str], name: str, max_chars: int) -> tuple[bool, Any]:
+    """``(present, value)`` of a JSON session attribute; ``value`` is ``None`` when present but unreadable.
+
+    Values longer than ``max_chars`` are not parsed; nesting too deep for the parser counts as unreadable.
+    """
+    raw = session_attributes.get(name)
     if not raw:
-        return []
+        return False, None
+    if len(raw) > max_chars:
+        return True, None
     try:
-        entries = json.loads(raw)
-    except json.JSONDecodeError:
-        _logger.warning("Session history is not JSON; starting a fresh history", extra={"event": "history_reset"})
+        return True, json.loads(raw)
+    except (ValueError, RecursionError):
+        return True, None
+
+
+def _ignored(name: str, raw: str | None, why: str) -> None:
+    _logger.warning(
+        "Session attribute %s is malformed (%s); treating it as absent",
+        name,
+        why,
+        extra={"event": "session_attribute_ignored", "attribute": name, "chars": len(raw or "")},
+    )
+
+
+def read_history(session_attributes: Mapping[str, str]) -> list[Message]:
+    """The history kept in session attributes, oldest first; ``[]`` when absent or malformed (logged).
+
+    The attribute must be a JSON list of ``["u" | "a", text]`` pairs of at most 4 KB; anything else is ignored
+    whole, so the turn starts a fresh history instead of failing.
+    """
+    present, entries = _json_attribute(session_attributes, ATTR_HISTORY, _HISTORY_MAX_CHARS)
+    if not present:
         return []
-    messages: list[Message] = []
-    for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, list) and len(entry) == 2 and entry[0] in ("u", "a") and isinstance(entry[1], str):
-            messages.append(Message("user" if entry[0] == "u" else "assistant", entry[1]))
-    return messages
+    if not isinstance(entries, list) or not all(
+        isinstance(entry, list) and len(entry) == 2 and entry[0] in ("u", "a") and isinstance(entry[1], str)
+        for entry in entries
+    ):
+        _ignored(ATTR_HISTORY, session_attributes.get(ATTR_HISTORY), "not a list of [role, text] pairs")
+        return []
+    return [Message("user" if role == "u" else "assistant", text) for role, text in entries]
+
+
+def read_lead_context(session_attributes: Mapping[str, str]) -> dict[str, str] | None:
+    """The Lead's details kept in session attributes: ``{"name", "company", "title"}``, each optional.
+
+    Returns ``None`` when the attribute is absent or malformed (logged): not a JSON object of strings of at most
+    1 KB. Keys other than :data:`LEAD_CONTEXT_FIELDS` are dropped. ``{}`` means the Lead was read and told nothing.
+    """
+    present, details = _json_attribute(session_attributes, ATTR_LEAD_CONTEXT, _LEAD_CONTEXT_MAX_CHARS)
+    if not present:
+        return None
+    if not isinstance(details, dict) or not all(isinstance(v, str) for v in details.values()):
+        _ignored(ATTR_LEAD_CONTEXT, session_attributes.get(ATTR_LEAD_CONTEXT), "not a JSON object of strings")
+        return None
+    return {k: details[k] for k in LEAD_CONTEXT_FIELDS if details.get(k)}
+
+
+def encode_lead_context(details: Mapping[str, str]) -> str:
+    """The ``leadContext`` attribute value: compact JSON of the non-empty :data:`LEAD_CONTEXT_FIELDS`."""
+    kept = {k: details[k] for k in LEAD_CONTEXT_FIELDS if details.get(k)}
+    return json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
+
+
+def user_turn(transcript: str, *, max_chars: int = USER_TURN_MAX_CHARS) -> str:
+    """What the caller said, at most ``max_chars`` characters, cut at the last word boundary before the limit.
+
+    A single word longer than the limit is cut mid-word. Lex transcripts are short; this bounds what a text
+    channel or a stuck recogniser can send to Bedrock and into the history.
+    """
+    text = transcript.strip()
+    if len(text) <= max_chars:
+        return text
+    # The longest prefix that ends a word right before whitespace, looking one character past the limit so that
+    # a word ending exactly at it is kept.
+    match = re.match(r"(.*\S)\s", text[: max_chars + 1], re.DOTALL)
+    return match.group(1) if match else text[:max_chars]
 
 
 def _encode_history(messages: Sequence[Message]) -> str:

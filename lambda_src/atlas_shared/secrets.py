@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .clients import error_code, get_client, is_client_error
+from .clients import error_code, get_client, is_client_error, require_time
 from .exceptions import SecretError
 from .logs import get_logger, log_cache_event
 from .settings import get_settings
@@ -67,7 +67,8 @@ class SecretCache:
             force_refresh: skip the cache and fetch now (after an authentication failure).
 
         Raises:
-            SecretError: the secret cannot be read (not found, access denied, throttled) or holds only binary.
+            SecretError: the secret cannot be read (not found, access denied, throttled, no time left before the
+                invocation's deadline) or holds only binary.
         """
         now = self._clock()
         entry = self._entries.get(secret_id)
@@ -111,6 +112,7 @@ class SecretCache:
                 self._entries.pop(secret_id, None)
 
     def _fetch(self, secret_id: str) -> str:
+        require_time("secretsmanager", f"GetSecretValue on {secret_id}", SecretError)
         client = self._client if self._client is not None else get_client("secretsmanager")
         try:
             response = client.get_secret_value(SecretId=secret_id)

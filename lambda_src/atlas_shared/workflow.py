@@ -55,8 +55,13 @@ def e164(value: Any, *, path: str) -> str:
     Connect's ``StartOutboundVoiceContact`` requires E.164; a number without its ``+country`` prefix is rejected
     rather than guessed. The number itself is not echoed in the error (it is personal data).
     """
-    if not isinstance(value, str) or not value.strip():
+    if value is None or (isinstance(value, str) and not value.strip()):
         raise InvalidInputError(f"{path} is required (an E.164 phone number such as +14155550123)")
+    if not isinstance(value, str):
+        # A JSON number loses the leading + (and any leading zeros): only a string can say which country it is.
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        kind = "a number" if number else "a boolean" if isinstance(value, bool) else "a list or an object"
+        raise InvalidInputError(f'{path} must be a string in E.164 form such as "+14155550123" (got {kind})')
     compact = _PHONE_PUNCTUATION.sub("", value.strip())
     if compact.startswith("00"):
         compact = "+" + compact[2:]

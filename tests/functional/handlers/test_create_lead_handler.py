@@ -160,6 +160,7 @@ def test_warm_invocation_reuses_the_session(
         (lambda lead: lead.pop("Company"), "lead.Company is required"),
         (lambda lead: lead.pop("Phone"), "lead.Phone is required"),
         (lambda lead: lead.update(Phone="415 555 0123"), "lead.Phone is not an E.164"),
+        (lambda lead: lead.update(Phone=14155550123), 'lead.Phone must be a string in E.164 form such as "+1415'),
         (lambda lead: lead.update(Email="not-an-email"), "lead.Email"),
         (lambda lead: lead.update(Id="00Q5g00000AbCdE"), "lead.Id"),
         (lambda lead: lead.update({"Bad Field": "x"}), "Bad Field"),

@@ -353,12 +353,17 @@ class ShortOnTime(LambdaContext):
 
 
 def test_little_time_left_skips_the_salesforce_lookup(
-    lex: types.ModuleType, bedrock: FakeBedrock, salesforce_api: FakeSalesforce, load_event: LoadEvent
+    lex: types.ModuleType, aws: FakeAws, bedrock: FakeBedrock, salesforce_api: FakeSalesforce, load_event: LoadEvent
 ) -> None:
+    """15 s left: 2 s margin, 12 s kept for one Bedrock attempt, 1 s for lookups: too little for the secret read."""
     bedrock.reply("Sure.")
-    response = lex.lambda_handler(load_event("lex_question_turn"), ShortOnTime(12_000))
+    event = load_event("lex_question_turn")
+    event["sessionState"]["sessionAttributes"].update({"scenarioCache": "session", "dynamicScenario": SCENARIO})
+    response = lex.lambda_handler(event, ShortOnTime(15_000))
     assert response["messages"][0]["content"] == "Sure."
-    assert salesforce_api.token_requests == [] and len(bedrock.bodies) == 1
+    assert aws.counter.count("secretsmanager") == 0 and salesforce_api.token_requests == []
+    assert len(bedrock.bodies) == 1
+    assert "leadContext" not in response["sessionState"]["sessionAttributes"]  # the next turn tries again
 
 
 def test_too_little_time_for_bedrock_answers_at_once(
@@ -396,6 +401,7 @@ def test_malformed_events_never_crash_the_turn(
     response = lex.lambda_handler(event, lambda_context)
     assert_valid_lex_response(response)
     assert response["messages"][0]["content"] == lex.APOLOGY
+    assert response["sessionState"]["intent"] == {"name": "FallbackIntent", "state": "Failed"}
 
 
 def test_unexpected_errors_never_crash_the_turn(
@@ -409,6 +415,104 @@ def test_unexpected_errors_never_crash_the_turn(
     response = lex.lambda_handler(event, lambda_context)
     assert_valid_lex_response(response)
     assert response["sessionState"]["intent"]["name"] == "GreetingIntent"
+
+
+# ------------------------------------------------------------------------------------------------ bad attributes
+
+
+POISONS = [
+    ("leadContext", "[]"),
+    ("leadContext", "5"),
+    ("leadContext", '"str"'),
+    ("leadContext", '{"name": 5}'),
+    ("conversationHistory", "[" * 3000 + "]" * 3000),
+    ("conversationHistory", "[" * 2000 + "]" * 2000),
+    ("conversationHistory", '[["u", "hi"], ["bot", "hello"]]'),
+]
+
+
+@pytest.mark.parametrize(("attribute", "value"), POISONS)
+def test_a_malformed_attribute_is_ignored_and_repaired(
+    lex: types.ModuleType,
+    bedrock: FakeBedrock,
+    salesforce_api: FakeSalesforce,
+    load_event: LoadEvent,
+    lambda_context: LambdaContext,
+    attribute: str,
+    value: str,
+) -> None:
+    event = load_event("lex_question_turn")
+    event["sessionState"]["sessionAttributes"][attribute] = value
+    bedrock.reply("It adds priority support.")
+    first = lex.lambda_handler(event, lambda_context)
+    bedrock.reply("Yes, onboarding is included.")
+    second = lex.lambda_handler(next_turn(event, first, inputTranscript="Is onboarding included?"), lambda_context)
+
+    for response in (first, second):
+        assert_valid_lex_response(response)
+        assert response["sessionState"]["intent"]["state"] == "Fulfilled"
+    attributes = second["sessionState"]["sessionAttributes"]
+    assert json.loads(attributes["leadContext"]) == {
+        "name": "Ada Lovelace",
+        "company": "Analytical Engines Ltd",
+        "title": "CTO",
+    }
+    assert [role for role, _ in json.loads(attributes["conversationHistory"])] == ["u", "a", "u", "a"]
+    assert "Ada Lovelace" in bedrock.bodies[0]["system"]  # a malformed leadContext is read again from the Lead
+
+
+def test_a_failed_turn_drops_the_handlers_attributes_so_the_next_turn_recovers(
+    lex: types.ModuleType,
+    bedrock: FakeBedrock,
+    load_event: LoadEvent,
+    lambda_context: LambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whatever made a turn fail unexpectedly may sit in our attributes: the apology leaves them out."""
+    event = load_event("lex_question_turn")
+    event["sessionState"]["sessionAttributes"].update(
+        {"conversationHistory": '[["u", "hi"]]', "leadContext": "{}", "connectAttr": "kept"}
+    )
+    real_read_history = lex.read_history
+    monkeypatch.setattr(lex, "read_history", lambda attributes: 1 / 0)
+    first = lex.lambda_handler(event, lambda_context)
+    assert first["messages"][0]["content"] == lex.APOLOGY
+    assert first["sessionState"]["sessionAttributes"] == {
+        "interactionKey": INTERACTION_KEY,
+        "leadId": LEAD_ID,
+        "connectAttr": "kept",
+    }
+
+    monkeypatch.setattr(lex, "read_history", real_read_history)
+    bedrock.reply("Happy to help.")
+    second = lex.lambda_handler(next_turn(event, first), lambda_context)
+    assert_valid_lex_response(second)
+    assert second["sessionState"]["intent"]["state"] == "Fulfilled"
+
+
+def test_an_interaction_key_of_the_wrong_shape_is_not_looked_up(
+    lex: types.ModuleType, aws: FakeAws, bedrock: FakeBedrock, load_event: LoadEvent, lambda_context: LambdaContext
+) -> None:
+    """DynamoDB rejects a 3,000-character key on every GetItem; the turn goes on without a scenario instead."""
+    event = load_event("lex_question_turn")
+    event["sessionState"]["sessionAttributes"]["interactionKey"] = "k" * 3000
+    bedrock.reply("Happy to help.")
+    response = lex.lambda_handler(event, lambda_context)
+    assert response["sessionState"]["intent"]["state"] == "Fulfilled"
+    assert aws.counter.count("dynamodb") == 0
+    assert lex.GENERIC_SCENARIO in bedrock.bodies[0]["system"]
+
+
+def test_a_huge_transcript_is_cut_before_bedrock_and_history(
+    lex: types.ModuleType, bedrock: FakeBedrock, load_event: LoadEvent, lambda_context: LambdaContext
+) -> None:
+    bedrock.reply("Sure.")
+    response = lex.lambda_handler(load_event("lex_question_turn", inputTranscript="blah " * 200_000), lambda_context)
+    assert response["sessionState"]["intent"]["state"] == "Fulfilled"
+    sent = bedrock.bodies[0]["messages"][-1]["content"]
+    assert len(sent) <= 2000 and sent.endswith("blah") and sent == ("blah " * 400).strip()
+    attributes = response["sessionState"]["sessionAttributes"]
+    assert attributes_size(attributes) <= SESSION_ATTRIBUTES_BUDGET_BYTES
 
 
 def test_no_secret_reaches_the_logs(

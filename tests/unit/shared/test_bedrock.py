@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
+from botocore.response import StreamingBody
+from botocore.stub import ANY
 
 from atlas_shared import bedrock
-from atlas_shared.bedrock import ALLOWED_BODY_KEYS, GenerationConfig, Message, build_request_body, last_whole_sentences
+from atlas_shared.bedrock import (
+    ALLOWED_BODY_KEYS,
+    MAX_ATTEMPTS,
+    GenerationConfig,
+    Message,
+    build_request_body,
+    last_whole_sentences,
+)
 from atlas_shared.exceptions import BedrockError
 from atlas_shared.settings import Settings
 from tests.conftest import MODEL_ID, FakeBedrock
@@ -105,6 +115,15 @@ def test_invoke_sends_the_body_and_returns_the_text(bedrock: FakeBedrock) -> Non
     assert bedrock.model_ids == [MODEL_ID]
 
 
+def raw_reply(fake: FakeBedrock, raw: bytes) -> None:
+    """Queue an InvokeModel answer whose body is ``raw`` bytes."""
+    fake.stubber.add_response(
+        "invoke_model",
+        {"body": StreamingBody(io.BytesIO(raw), len(raw)), "contentType": "application/json"},
+        {"modelId": MODEL_ID, "body": ANY, "contentType": "application/json", "accept": "application/json"},
+    )
+
+
 def bedrock_invoke(**kwargs: object) -> bedrock.BedrockReply:
     return bedrock.invoke(CONFIG, system="Be brief.", messages=[Message("user", "What's included?")], **kwargs)  # type: ignore[arg-type]
 
@@ -137,15 +156,65 @@ def test_structured_output_can_skip_the_cut(bedrock: FakeBedrock) -> None:
     assert reply.text == reply.raw_text == '{"scenario": "Call Ada. Ask about' and not reply.truncated
 
 
-@pytest.mark.parametrize("code", ["ThrottlingException", "ModelTimeoutException", "ValidationException"])
-def test_service_errors_become_bedrock_errors(bedrock: FakeBedrock, code: str) -> None:
-    bedrock.fail(code)
+@pytest.mark.parametrize(("code", "status"), [("ValidationException", 400), ("AccessDeniedException", 403)])
+def test_a_request_error_is_not_retried(bedrock: FakeBedrock, code: str, status: int) -> None:
+    bedrock.fail(code, status)
     with pytest.raises(BedrockError) as caught:
         bedrock_invoke()
-    assert caught.value.code == code and MODEL_ID in str(caught.value)
+    assert caught.value.code == code and MODEL_ID in str(caught.value) and not caught.value.retryable
+    assert len(bedrock.bodies) == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("ThrottlingException", 429), ("ModelTimeoutException", 408), ("ServiceUnavailableException", 503)],
+)
+def test_a_transient_error_is_retried_once(bedrock: FakeBedrock, code: str, status: int) -> None:
+    bedrock.fail(code, status)
+    bedrock.fail(code, status)
+    with pytest.raises(BedrockError) as caught:
+        bedrock_invoke()
+    assert caught.value.code == code and caught.value.retryable
+    assert len(bedrock.bodies) == MAX_ATTEMPTS == 2
+
+
+def test_a_retry_can_succeed(bedrock: FakeBedrock) -> None:
+    bedrock.fail("ThrottlingException", 429)
+    bedrock.reply("Second time lucky.")
+    assert bedrock_invoke().text == "Second time lucky."
+    assert len(bedrock.bodies) == 2
 
 
 def test_empty_content_is_an_error(bedrock: FakeBedrock) -> None:
     bedrock.reply("", stop_reason="end_turn")
     with pytest.raises(BedrockError, match="no text"):
         bedrock_invoke()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"content": 5}',
+        b'{"content": "hello"}',
+        b'{"content": [5]}',
+        b'{"content": [{"type": "text", "text": 5}]}',
+        b'{"content": [{"type": "text", "text": "Hi."}], "usage": {"input_tokens": "abc"}}',
+        b'{"content": [{"type": "text", "text": "Hi."}], "usage": {"output_tokens": -1}}',
+        b'{"content": [{"type": "text", "text": "Hi."}], "usage": [1, 2]}',
+        b"[1, 2]",
+        b"garbage",
+        b"\xff\xfe",
+        b"[" * 5000 + b"]" * 5000,
+    ],
+)
+def test_a_body_of_the_wrong_shape_is_a_bedrock_error(bedrock: FakeBedrock, raw: bytes) -> None:
+    raw_reply(bedrock, raw)
+    with pytest.raises(BedrockError) as caught:
+        bedrock_invoke()
+    assert caught.value.code == "InvalidResponse" and not caught.value.retryable
+
+
+def test_usage_may_be_absent(bedrock: FakeBedrock) -> None:
+    raw_reply(bedrock, b'{"content": [{"type": "text", "text": "Hi."}], "stop_reason": "end_turn"}')
+    reply = bedrock_invoke()
+    assert (reply.text, reply.input_tokens, reply.output_tokens) == ("Hi.", 0, 0)

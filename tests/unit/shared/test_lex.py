@@ -108,11 +108,35 @@ def test_active_contexts_are_echoed(load_event: LoadEvent) -> None:
     assert response["sessionState"]["activeContexts"] == [context]
 
 
+@pytest.mark.parametrize("contexts", [5, "x", {"name": "pricing"}, None])
+def test_active_contexts_that_are_not_a_list_are_ignored(load_event: LoadEvent, contexts: Any) -> None:
+    event = load_event("lex_question_turn")
+    event["sessionState"]["activeContexts"] = contexts
+    assert lex.parse_event(event).active_contexts == ()
+
+
 @pytest.mark.parametrize("event", [None, [], {"sessionState": "x"}, {"sessionState": {"sessionAttributes": {"k": 1}}}])
 def test_fallback_response_handles_anything(event: Any) -> None:
     response = lex.fallback_response(event, "Sorry?")
     assert_valid_lex_response(response)
     assert response["messages"] == [{"contentType": "PlainText", "content": "Sorry?"}]
+
+
+@pytest.mark.parametrize("event", [None, [], "x", 5, {}, {"sessionState": {"intent": {"name": ""}}}])
+def test_fallback_response_without_an_intent_names_the_fallback_intent(event: Any) -> None:
+    response = lex.fallback_response(event, "Sorry?")
+    assert_valid_lex_response(response)
+    assert response["sessionState"]["intent"] == {"name": "FallbackIntent", "state": "Failed"}
+
+
+def test_fallback_response_drops_the_handlers_own_attributes(load_event: LoadEvent) -> None:
+    event = load_event("lex_question_turn")
+    event["sessionState"]["sessionAttributes"].update({"conversationHistory": "[[[", "leadContext": "[]"})
+    response = lex.fallback_response(event, "Sorry?", drop_attributes={"conversationHistory", "leadContext"})
+    assert response["sessionState"]["sessionAttributes"] == {
+        "interactionKey": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        "leadId": "00Q5g00000AbCdEEAZ",
+    }
 
 
 def test_fallback_response_keeps_session_and_intent(load_event: LoadEvent) -> None:
