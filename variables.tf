@@ -97,6 +97,13 @@ variable "functions" {
   }
 
   validation {
+    # A Lex turn budgets 2 s of margin, 12 s for a Bedrock attempt and 9 s for a DynamoDB read
+    # (lambda_src/README.md); below 25 s every first turn of a call would answer with an apology.
+    condition     = try(var.functions["LexFulfillmentHandler"].timeout, null) == null ? true : var.functions["LexFulfillmentHandler"].timeout >= 25
+    error_message = "LexFulfillmentHandler's timeout must be at least 25 seconds: a turn's time budget (margin, DynamoDB read, Bedrock attempt) needs 23 s; see lambda_src/README.md."
+  }
+
+  validation {
     condition = alltrue([for f in values(var.functions) :
       f.provisioned_concurrent_executions == null ? true : f.provisioned_concurrent_executions >= 0
     ])

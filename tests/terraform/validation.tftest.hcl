@@ -125,3 +125,13 @@ run "misspelled_function_key_is_rejected" {
 
   expect_failures = [var.functions]
 }
+
+run "lex_timeout_below_the_turn_budget_is_rejected" {
+  command = plan
+
+  variables {
+    functions = { LexFulfillmentHandler = { timeout = 10 } }
+  }
+
+  expect_failures = [var.functions]
+}
