@@ -25,7 +25,7 @@ help:
 	@echo "make test   every check: ruff, pytest, terraform fmt/validate/test, checkov, README coverage"
 	@echo "make bench  the benchmarks whose figures the README reports"
 
-$(VENV)/.installed: requirements-dev.txt
+$(VENV)/.installed: requirements-dev.txt requirements-build.txt
 	@test -n "$(PYTHON)" || { echo "No Python 3.12 found (see scripts/find-python)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet --upgrade pip

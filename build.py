@@ -28,6 +28,8 @@ from types import FrameType
 from typing import TextIO
 
 try:
+    import packaging.requirements  # noqa: F401  (the one third-party library the build needs; fail here, clearly)
+
     from lambda_build import (
         Builder,
         BuildError,
@@ -38,7 +40,10 @@ try:
     )
     from lambda_build.pip import PipRunner
 except ModuleNotFoundError as missing:  # pragma: no cover - depends on the interpreter used
-    sys.exit(f"build.py: {missing}. Run it with the dev virtualenv: `make venv && .venv/bin/python build.py`.")
+    sys.exit(
+        f"build.py: {missing}. Install what the build needs (`pip install -r requirements-build.txt`), "
+        "or use the dev virtualenv: `make venv && .venv/bin/python build.py`."
+    )
 
 ROOT = Path(__file__).resolve().parent
 

@@ -422,9 +422,10 @@ def verify_stack(stack: LocalStack, manifest: Mapping[str, Any], outputs: Mappin
 
 
 def _human_size(size_bytes: int) -> str:
-    if size_bytes >= 1024 * 1024:
-        return f"{size_bytes / (1024 * 1024):.1f} MiB"
-    return f"{size_bytes / 1024:.1f} KiB"
+    """Decimal megabytes or kilobytes, as build.py prints them, so the two outputs agree."""
+    if size_bytes >= 1_000_000:
+        return f"{size_bytes / 1_000_000:.2f} MB"
+    return f"{size_bytes / 1000:.1f} kB"
 
 
 def format_summary(manifest: Mapping[str, Any], outputs: Mapping[str, Any]) -> str:

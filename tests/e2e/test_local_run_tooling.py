@@ -225,7 +225,7 @@ def test_summary_lists_each_function_and_the_wiring(tmp_path: Path) -> None:
     text = local_run.format_summary(manifest, outputs)
 
     lex_row = next(line for line in text.splitlines() if line.startswith("local-LexFulfillmentHandler "))
-    assert re.search(r"\s3\s+live -> 2\s+1\.5 KiB\s+hash0=$", lex_row), lex_row
+    assert re.search(r"\s3\s+live -> 2\s+1\.5 kB\s+hash0=$", lex_row), lex_row
     assert outputs["lex_code_hook_lambda_arn"] in text
     assert outputs["state_machine_arn"] in text
     assert "local-AtlasEngine" in text
