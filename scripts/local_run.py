@@ -50,6 +50,7 @@ if str(SCRIPTS_DIR) not in sys.path:
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
+
 from local_aws.emulator import MotoServer  # noqa: E402
 from local_aws.errors import FixtureError, LocalRunError, TerraformError, VerificationError  # noqa: E402
 from local_aws.fixtures import LexFixture, bot_alias_problems, create_lex_fixture  # noqa: E402

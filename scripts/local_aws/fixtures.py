@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+
 from local_aws.errors import FixtureError
 
 BOT_NAME = "AtlasEngineBot"

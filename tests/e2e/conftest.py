@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from e2e_support import REPO_ROOT, AppliedStack, local_run, plugin_dir
 
 

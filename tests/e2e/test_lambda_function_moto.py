@@ -32,6 +32,7 @@ from typing import Any
 
 import boto3
 import pytest
+
 from e2e_support import REPO_ROOT, plugin_dir
 from local_aws.emulator import MotoServer
 from local_aws.errors import TerraformError

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
 from e2e_support import local_run
 from local_aws.emulator import MotoServer
 from local_aws.errors import TerraformError

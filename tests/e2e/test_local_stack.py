@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from e2e_support import AppliedStack, local_run
 from local_aws.fixtures import bot_alias_problems
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import boto3
 import pytest
+
+import lex_code_hook as hook
 from lex_alias_fixture import (
     ALIAS_SETTINGS,
     LIVE_ALIAS_ARN,
@@ -26,8 +28,6 @@ from lex_alias_fixture import (
     SCRIPT,
     create_bot_and_alias,
 )
-
-import lex_code_hook as hook
 
 
 def free_port() -> int:

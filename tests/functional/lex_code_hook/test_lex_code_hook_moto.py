@@ -6,9 +6,9 @@ import io
 from typing import Any
 
 import pytest
-from lex_alias_fixture import ALIAS_SETTINGS, LIVE_ALIAS_ARN, REGION, SPANISH_ARN, LexAlias
 
 import lex_code_hook as hook
+from lex_alias_fixture import ALIAS_SETTINGS, LIVE_ALIAS_ARN, REGION, SPANISH_ARN, LexAlias
 
 LIVE_CODE_HOOK = {"lambdaCodeHook": {"lambdaARN": LIVE_ALIAS_ARN, "codeHookInterfaceVersion": "1.0"}}
 
