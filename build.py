@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import signal
 import sys
 import threading
@@ -28,8 +29,10 @@ from types import FrameType
 from typing import TextIO
 
 try:
-    import packaging.requirements  # noqa: F401  (the one third-party library the build needs; fail here, clearly)
-
+    # The one third-party library the build needs, imported only when something must be built; a no-change
+    # run never loads it, but a machine without it should hear so now, not from a worker thread.
+    if importlib.util.find_spec("packaging") is None:
+        raise ModuleNotFoundError("No module named 'packaging'")
     from lambda_build import (
         Builder,
         BuildError,
