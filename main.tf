@@ -176,6 +176,7 @@ module "lex_code_hook" {
 
   python_executable  = var.lex_code_hook_python
   script_environment = var.lex_code_hook_environment
+  assume_role_arn    = var.lex_code_hook_role_arn
 }
 
 module "workflow" {

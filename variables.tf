@@ -309,6 +309,17 @@ variable "lex_code_hook_environment" {
   default     = {}
 }
 
+variable "lex_code_hook_role_arn" {
+  type        = string
+  description = "IAM role the Lex code hook script assumes (STS AssumeRole from the apply machine's AWS credential chain) before it updates the bot alias. Give the same role as the provider's assume_role when the provider assumes one: that block does not reach the script. Null runs the script as the apply machine's credential chain."
+  default     = null
+
+  validation {
+    condition     = var.lex_code_hook_role_arn == null ? true : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/([A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64}$", var.lex_code_hook_role_arn))
+    error_message = "lex_code_hook_role_arn must be null or an IAM role ARN such as \"arn:aws:iam::123456789012:role/atlas-engine-deployer\"."
+  }
+}
+
 ################################################################################
 # Step Functions workflow (Task 5)
 ################################################################################

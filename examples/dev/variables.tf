@@ -15,7 +15,7 @@ variable "allowed_account_ids" {
 
 variable "assume_role_arn" {
   type        = string
-  description = "IAM role the provider assumes (e.g. the pipeline's deployment role in the dev account). Null uses the caller's credentials."
+  description = "IAM role the provider assumes (e.g. the pipeline's deployment role in the dev account); the Lex code hook script assumes it too (lex_code_hook_role_arn). Null: both use the caller's credentials."
   default     = null
 }
 

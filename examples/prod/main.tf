@@ -30,8 +30,9 @@ module "atlas_engine" {
   scenario_table_arn    = var.scenario_table_arn
   connect               = var.connect
 
-  lex                  = var.lex
-  lex_code_hook_python = var.lex_code_hook_python
+  lex                    = var.lex
+  lex_code_hook_python   = var.lex_code_hook_python
+  lex_code_hook_role_arn = var.assume_role_arn # the provider's assume_role does not reach the code hook script
 
   log_retention_in_days = var.log_retention_in_days
   kms_key_arn           = var.kms_key_arn

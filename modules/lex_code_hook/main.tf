@@ -37,6 +37,7 @@ resource "terraform_data" "code_hook" {
     lambda_arn                  = var.lambda_alias_arn
     bot_version                 = var.bot_version
     code_hook_interface_version = var.code_hook_interface_version
+    assume_role_arn             = var.assume_role_arn
     script_sha256               = filesha256(local.script_path)
   }
 
@@ -49,6 +50,8 @@ resource "terraform_data" "code_hook" {
       flatten([for l in var.locale_ids : ["--locale", l]]),
       var.bot_version == null ? [] : ["--bot-version", var.bot_version],
       ["--code-hook-interface-version", var.code_hook_interface_version],
+      # The provider's assume_role does not reach local-exec; the script assumes the role itself.
+      var.assume_role_arn == null ? [] : ["--role-arn", var.assume_role_arn],
     )
     command     = var.lambda_alias_arn
     environment = var.script_environment

@@ -18,6 +18,11 @@ output "code_hook_interface_version" {
   value       = terraform_data.code_hook.triggers_replace.code_hook_interface_version
 }
 
+output "code_hook_role_arn" {
+  description = "IAM role the script assumes to update the bot alias, or null when it runs as the credential chain of the machine running terraform."
+  value       = terraform_data.code_hook.triggers_replace.assume_role_arn
+}
+
 output "lambda_permission_statement" {
   description = "The resource-based policy statement that lets the bot alias invoke the Lambda alias: statement_id, action, function_name, qualifier, principal and source_arn."
   value = {

@@ -114,3 +114,14 @@ variable "script_environment" {
   description = "Extra environment for the script, merged over Terraform's own, e.g. {AWS_ENDPOINT_URL = \"http://127.0.0.1:5000\"} for moto, AWS_PROFILE, AWS_MAX_ATTEMPTS or LEX_CODE_HOOK_WAIT_TIMEOUT (seconds to wait for the alias to be Available; 0 skips the wait). Never put credentials here: plan files would carry them; use the usual AWS credential chain instead."
   default     = {}
 }
+
+variable "assume_role_arn" {
+  type        = string
+  description = "IAM role the script assumes (STS AssumeRole from the credential chain of the machine running terraform) before it reads and updates the bot alias; give the role the provider's assume_role names, since that block does not reach local-exec. Null runs the script as that credential chain itself."
+  default     = null
+
+  validation {
+    condition     = var.assume_role_arn == null ? true : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/([A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64}$", var.assume_role_arn))
+    error_message = "assume_role_arn must be null or an IAM role ARN such as \"arn:aws:iam::123456789012:role/atlas-engine-deployer\"."
+  }
+}

@@ -122,6 +122,38 @@ run "locales_and_bot_version_pass_through" {
   }
 }
 
+run "code_hook_runs_as_the_runner_by_default" {
+  command = plan
+
+  assert {
+    condition     = module.lex_code_hook[0].code_hook_role_arn == null
+    error_message = "Without lex_code_hook_role_arn the code hook script must assume no role."
+  }
+}
+
+run "code_hook_role_reaches_the_module" {
+  command = plan
+
+  variables {
+    lex_code_hook_role_arn = "arn:aws:iam::123456789012:role/atlas-engine-deployer"
+  }
+
+  assert {
+    condition     = module.lex_code_hook[0].code_hook_role_arn == "arn:aws:iam::123456789012:role/atlas-engine-deployer"
+    error_message = "lex_code_hook_role_arn must reach the lex_code_hook module's assume_role_arn (and its triggers)."
+  }
+}
+
+run "rejects_a_code_hook_role_that_is_not_a_role_arn" {
+  command = plan
+
+  variables {
+    lex_code_hook_role_arn = "atlas-engine-deployer"
+  }
+
+  expect_failures = [var.lex_code_hook_role_arn]
+}
+
 run "no_lex_leaves_lex_alone" {
   command = plan
 

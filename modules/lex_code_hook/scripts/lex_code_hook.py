@@ -6,10 +6,16 @@ has no Lex V2 bot alias resource. Usable by hand too::
 
     python3 lex_code_hook.py --region us-west-2 --bot-id ABCDE12345 --bot-alias-id FGHIJ67890 \\
         --locale en_US [--locale es_US] [--bot-version 3] [--dry-run] \\
+        [--role-arn arn:aws:iam::123456789012:role/atlas-engine-deployer] \\
         arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live
 
 What it does, in order:
 
+0. With ``--role-arn``, STS ``AssumeRole``
+   (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html) with the default credential
+   chain, and every later call as that role with the temporary credentials it returns. This is how the script
+   reaches the account a Terraform provider ``assume_role`` block deploys to: the provider's role does not
+   reach local-exec. Without it the script runs as whatever the default chain resolves to.
 1. ``DescribeBotAlias`` (https://docs.aws.amazon.com/lexv2/latest/APIReference/API_DescribeBotAlias.html).
    An alias that reports a status other than Available is polled until it is Available, for at most
    ``--wait-timeout`` seconds.
@@ -28,16 +34,20 @@ Every change is printed as ``path: old -> new``. ``--dry-run`` prints them and s
 Exit codes:
     0  the alias is as wanted (updated now, already up to date, or --dry-run printed the changes)
     1  unexpected error (a bug: the traceback says where)
-    2  invalid arguments: unqualified or $LATEST Lambda ARN, malformed id, locale or bot version
+    2  invalid arguments: unqualified or $LATEST Lambda ARN, malformed id, locale, bot version, role ARN or
+       role session name
     3  bot or bot alias not found (ResourceNotFoundException; moto answers unknown ids with HTTP 500 or KeyError)
     4  the alias is Failed or Deleting, or not Available within --wait-timeout
-    5  any other AWS error (access denied, validation, throttling after retries, no credentials, no endpoint)
+    5  any other AWS error (access denied, validation, throttling after retries, no credentials, no endpoint),
+       AssumeRole of --role-arn refused or failing included
+    6  boto3 cannot be imported by the Python running the script (lex_code_hook_python / python_executable)
 
 Environment:
     AWS_ENDPOINT_URL              endpoint override, e.g. http://127.0.0.1:5000 for moto server
     AWS_MAX_ATTEMPTS              botocore attempts per call (standard retry mode: throttling and 5xx retried)
     LEX_CODE_HOOK_WAIT_TIMEOUT    default for --wait-timeout, in seconds (0: never wait, never check status)
-    plus the usual AWS credential chain (AWS_PROFILE, ...). Credentials are never printed.
+    plus the usual AWS credential chain (AWS_PROFILE, ...), which --role-arn's AssumeRole uses too.
+    Credentials, the runner's or the role's temporary ones, are never printed.
 
 Needs Python 3.9+ and boto3; nothing else outside the standard library.
 """
@@ -60,10 +70,12 @@ EXIT_INVALID_ARGUMENTS = 2
 EXIT_NOT_FOUND = 3
 EXIT_NOT_AVAILABLE = 4
 EXIT_AWS_ERROR = 5
+EXIT_MISSING_BOTO3 = 6
 
 DEFAULT_WAIT_TIMEOUT_SECONDS = 300.0
 POLL_INTERVAL_SECONDS = 5.0
 CODE_HOOK_INTERFACE_VERSIONS = ("1.0",)
+DEFAULT_ROLE_SESSION_NAME = "terraform-lex-code-hook"
 
 # Lex V2 ids are 10 upper-case letters and digits; botocore only enforces a minimum length of 10, and moto
 # hands out UUIDs, so the script accepts both. The Terraform module enforces the strict AWS form.
@@ -77,6 +89,11 @@ _LAMBDA_ARN_PATTERN = re.compile(
     r"function:(?P<name>[A-Za-z0-9_-]{1,64})(?::(?P<qualifier>[^:]+))?"
 )
 _QUALIFIER_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME, with IAM's name and path characters, per
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns
+_ROLE_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/(?:[A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64}")
+# RoleSessionName, per https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
+_ROLE_SESSION_NAME_PATTERN = re.compile(r"[A-Za-z0-9_+=,.@-]{2,64}")
 
 _AVAILABLE = "available"
 _TERMINAL_STATUSES = ("failed", "deleting")
@@ -111,6 +128,16 @@ class AwsApiError(CodeHookError):
     """Any other AWS error, after botocore's retries. Exit code 5."""
 
     exit_code = EXIT_AWS_ERROR
+
+
+class AssumeRoleError(AwsApiError):
+    """STS AssumeRole of ``--role-arn`` was refused or failed, so nothing was read or changed. Exit code 5."""
+
+
+class MissingBoto3Error(CodeHookError):
+    """The Python running the script cannot import boto3. Exit code 6."""
+
+    exit_code = EXIT_MISSING_BOTO3
 
 
 @dataclass(frozen=True)
@@ -172,6 +199,23 @@ def validate_lambda_arn(arn: str) -> str:
     if _QUALIFIER_PATTERN.fullmatch(qualifier) is None:
         raise InvalidArgumentError(f"Lambda ARN {arn!r} has an invalid qualifier {qualifier!r}")
     return arn
+
+
+def validate_role(role_arn: str | None, role_session_name: str) -> None:
+    """Check ``--role-arn`` (None: no role to assume) and ``--role-session-name``.
+
+    Raises:
+        InvalidArgumentError: the ARN is not an IAM role ARN, or the session name is not 2-64 characters of
+            letters, digits and ``_+=,.@-``.
+    """
+    if role_arn is not None and _ROLE_ARN_PATTERN.fullmatch(role_arn) is None:
+        raise InvalidArgumentError(
+            f"role ARN {role_arn!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME, 12-digit account)"
+        )
+    if _ROLE_SESSION_NAME_PATTERN.fullmatch(role_session_name) is None:
+        raise InvalidArgumentError(
+            f"role session name {role_session_name!r} must be 2-64 letters, digits or _+=,.@- characters"
+        )
 
 
 def validate_request(request: CodeHookRequest) -> CodeHookRequest:
@@ -494,15 +538,98 @@ def set_code_hook(
     return CodeHookResult(changes=changes, updated=True, alias=wanted)
 
 
-def make_client(region: str | None) -> Any:
-    """Build the ``lexv2-models`` client: standard retry mode, so throttling and 5xx answers are retried
-    with backoff (attempts from AWS_MAX_ATTEMPTS or the AWS config, 3 by default); the endpoint comes from
-    AWS_ENDPOINT_URL when it is set."""
+def require_boto3() -> None:
+    """Fail early, and say what to do, when this Python cannot import boto3 (or botocore and its deps).
+
+    Raises:
+        MissingBoto3Error: naming the interpreter and the Terraform variables that choose it.
+    """
+    try:
+        import boto3  # noqa: F401
+    except ImportError as error:
+        raise MissingBoto3Error(
+            f"{sys.executable} (Python {sys.version.split()[0]}) cannot import boto3 ({error}); the machine "
+            "running terraform apply needs Python 3.9+ with boto3: install it (python3 -m pip install boto3) "
+            "or point lex_code_hook_python (the lex_code_hook module's python_executable) at a Python that "
+            "has it"
+        ) from None
+
+
+def assume_role(
+    session: Any,
+    region: str | None,
+    role_arn: str,
+    role_session_name: str = DEFAULT_ROLE_SESSION_NAME,
+    *,
+    session_factory: Callable[..., Any] | None = None,
+) -> Any:
+    """Call STS AssumeRole with ``session``'s credentials; return a boto3 Session holding the role's
+    temporary credentials (one hour, STS's default), in ``region`` or else ``session``'s region.
+
+    The STS client uses the same retry mode and endpoint handling as the Lex client (AWS_ENDPOINT_URL, or
+    AWS_ENDPOINT_URL_STS, reaches STS too). The credentials stay in memory and are never printed.
+
+    Raises:
+        AssumeRoleError: AccessDenied (the caller may not assume the role, or the role's trust policy does not
+            name the caller), a role that does not exist, no credentials, an unreachable endpoint.
+    """
     import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    new_session = session_factory or boto3.session.Session
+    sts = session.client("sts", region_name=region, config=_client_config())
+    hint = (
+        "the identity running terraform needs sts:AssumeRole on it, and the role's trust policy must allow "
+        "that identity"
+    )
+    try:
+        response = sts.assume_role(RoleArn=role_arn, RoleSessionName=role_session_name)
+    except ClientError as error:
+        raise AssumeRoleError(
+            f"cannot assume role {role_arn}: {_error_code(error)}: {_error_message(error)}; {hint}"
+        ) from None
+    except BotoCoreError as error:
+        raise AssumeRoleError(f"cannot assume role {role_arn}: {error}") from None
+    credentials = response["Credentials"]
+    return new_session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region or session.region_name,
+    )
+
+
+def _client_config() -> Any:
     from botocore.config import Config
 
-    config = Config(retries={"mode": "standard"}, user_agent_extra="atlasengine-lex-code-hook")
-    return boto3.session.Session().client("lexv2-models", region_name=region, config=config)
+    return Config(retries={"mode": "standard"}, user_agent_extra="atlasengine-lex-code-hook")
+
+
+def make_client(
+    region: str | None,
+    *,
+    role_arn: str | None = None,
+    role_session_name: str = DEFAULT_ROLE_SESSION_NAME,
+    session_factory: Callable[..., Any] | None = None,
+) -> Any:
+    """Build the ``lexv2-models`` client: standard retry mode, so throttling and 5xx answers are retried
+    with backoff (attempts from AWS_MAX_ATTEMPTS or the AWS config, 3 by default); the endpoint comes from
+    AWS_ENDPOINT_URL when it is set.
+
+    With ``role_arn`` the client runs as that role (:func:`assume_role`, from the default credential chain);
+    without it, as the default chain itself. ``session_factory`` (boto3's ``Session`` by default) is the seam
+    tests use to see which credentials each session gets.
+
+    Raises:
+        AssumeRoleError: see :func:`assume_role`.
+    """
+    import boto3
+
+    new_session = session_factory or boto3.session.Session
+    session = new_session()
+    if role_arn is not None:
+        session = assume_role(session, region, role_arn, role_session_name, session_factory=new_session)
+    return session.client("lexv2-models", region_name=region, config=_client_config())
 
 
 def _wait_timeout_default() -> float:
@@ -521,7 +648,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lex_code_hook.py",
         description="Point a Lex V2 bot alias's locale code hooks at a qualified Lambda ARN (idempotent).",
         epilog="Exit codes: 0 done, 1 unexpected error, 2 invalid arguments, 3 bot or alias not found, "
-        "4 alias not Available, 5 other AWS error.",
+        "4 alias not Available, 5 other AWS error (a refused AssumeRole included), 6 boto3 not installed.",
     )
     parser.add_argument(
         "lambda_arn",
@@ -557,6 +684,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="add a locale the alias does not list yet (default: reject it as a likely typo)",
     )
+    parser.add_argument(
+        "--role-arn",
+        metavar="ARN",
+        help="IAM role to assume (STS AssumeRole with the default credential chain) for every Lex call; "
+        "give the role the Terraform provider assumes (default: run as the default chain)",
+    )
+    parser.add_argument(
+        "--role-session-name",
+        default=DEFAULT_ROLE_SESSION_NAME,
+        metavar="NAME",
+        help=f"RoleSessionName for --role-arn, shown in CloudTrail (default: {DEFAULT_ROLE_SESSION_NAME})",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the changes, do not update")
     return parser
 
@@ -564,11 +703,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(
     argv: Sequence[str] | None = None,
     *,
-    client_factory: Callable[[str | None], Any] = make_client,
+    client_factory: Callable[..., Any] = make_client,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
 ) -> int:
-    """Parse ``argv``, run :func:`set_code_hook` and return the exit code (see the module docstring)."""
+    """Parse ``argv``, run :func:`set_code_hook` and return the exit code (see the module docstring).
+
+    ``client_factory`` is called as ``client_factory(region, role_arn=..., role_session_name=...)``, like
+    :func:`make_client`, and returns the ``lexv2-models`` client.
+    """
     args = build_parser().parse_args(argv)
     try:
         request = CodeHookRequest(
@@ -581,11 +724,24 @@ def main(
             allow_new_locales=args.allow_new_locale,
         )
         validate_request(request)
+        validate_role(args.role_arn, args.role_session_name)
         wait_timeout = args.wait_timeout if args.wait_timeout is not None else _wait_timeout_default()
+        require_boto3()
         try:
-            client = client_factory(args.region)
+            client = client_factory(
+                args.region,
+                role_arn=args.role_arn,
+                role_session_name=args.role_session_name,
+            )
+        except CodeHookError:
+            raise
         except Exception as error:  # boto3 raises several unrelated types for a bad region or profile
             raise AwsApiError(f"cannot create the lexv2-models client: {error}") from None
+        if args.role_arn is not None:
+            print(
+                f"lex_code_hook: running as role {args.role_arn} (session {args.role_session_name})",
+                file=out,
+            )
         set_code_hook(
             client,
             request,

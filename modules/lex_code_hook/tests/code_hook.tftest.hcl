@@ -101,6 +101,29 @@ run "code_hook_triggers_hold_everything_that_decides_the_result" {
     condition     = terraform_data.code_hook.triggers_replace.script_sha256 == filesha256("${path.module}/scripts/lex_code_hook.py")
     error_message = "A change to the script must re-run it: its hash is a trigger."
   }
+
+  assert {
+    condition     = terraform_data.code_hook.triggers_replace.assume_role_arn == null && output.code_hook_role_arn == null
+    error_message = "Without assume_role_arn the script runs as the runner's credential chain."
+  }
+}
+
+run "assume_role_arn_is_a_trigger" {
+  command = plan
+
+  variables {
+    assume_role_arn = "arn:aws:iam::123456789012:role/atlas-engine-deployer"
+  }
+
+  assert {
+    condition     = terraform_data.code_hook.triggers_replace.assume_role_arn == var.assume_role_arn
+    error_message = "assume_role_arn must be a trigger, so another role re-runs the script."
+  }
+
+  assert {
+    condition     = output.code_hook_role_arn == "arn:aws:iam::123456789012:role/atlas-engine-deployer"
+    error_message = "code_hook_role_arn must be the role the script assumes."
+  }
 }
 
 run "several_locales_and_a_bot_version" {
@@ -160,6 +183,7 @@ run "apply_hands_the_script_the_region_ids_locales_and_arn" {
   variables {
     locale_ids         = ["en_US", "es_US"]
     bot_version        = "7"
+    assume_role_arn    = "arn:aws:iam::123456789012:role/deploy/atlas-engine-deployer"
     python_executable  = abspath("tests/record_argv.sh")
     script_environment = { LEX_CODE_HOOK_ARGV_FILE = abspath(".terraform/lex_code_hook_argv.txt") }
   }
@@ -183,9 +207,41 @@ run "recorded_script_arguments" {
       "--locale", "es_US",
       "--bot-version", "7",
       "--code-hook-interface-version", "1.0",
+      "--role-arn", "arn:aws:iam::123456789012:role/deploy/atlas-engine-deployer",
       var.lambda_alias_arn,
     ])
-    error_message = "The script must get the region, ids, every locale, the bot version and the ARN as separate arguments."
+    error_message = "The script must get the region, ids, every locale, the bot version, the role to assume and the ARN as separate arguments."
+  }
+}
+
+run "apply_without_a_role_runs_the_script_as_the_runner" {
+  command = apply
+
+  variables {
+    python_executable  = abspath("tests/record_argv.sh")
+    script_environment = { LEX_CODE_HOOK_ARGV_FILE = abspath(".terraform/lex_code_hook_argv_no_role.txt") }
+  }
+
+  assert {
+    condition     = output.code_hook_role_arn == null
+    error_message = "Without assume_role_arn no role is recorded."
+  }
+}
+
+run "recorded_script_arguments_without_a_role" {
+  command = plan
+
+  assert {
+    condition = split("\n", trimspace(file(abspath(".terraform/lex_code_hook_argv_no_role.txt")))) == tolist([
+      "./scripts/lex_code_hook.py",
+      "--region", "us-west-2",
+      "--bot-id", "ABCDE12345",
+      "--bot-alias-id", "PRODALIAS1",
+      "--locale", "en_US",
+      "--code-hook-interface-version", "1.0",
+      var.lambda_alias_arn,
+    ])
+    error_message = "Without assume_role_arn the script must get no --role-arn (nor --bot-version without bot_version)."
   }
 }
 
@@ -257,6 +313,26 @@ run "rejects_draft" {
   }
 
   expect_failures = [var.bot_version]
+}
+
+run "rejects_a_malformed_role_arn" {
+  command = plan
+
+  variables {
+    assume_role_arn = "arn:aws:iam::123456789012:user/deployer"
+  }
+
+  expect_failures = [var.assume_role_arn]
+}
+
+run "rejects_a_role_arn_with_a_short_account" {
+  command = plan
+
+  variables {
+    assume_role_arn = "arn:aws:iam::12345:role/atlas-engine-deployer"
+  }
+
+  expect_failures = [var.assume_role_arn]
 }
 
 run "rejects_another_interface_version" {

@@ -289,3 +289,63 @@ def test_throttling_past_the_attempts_is_an_aws_error(
         hook.set_code_hook(hook.make_client(REGION), request, out=io.StringIO())
     assert caught.value.exit_code == 5
     assert len(throttling_endpoint.seen) == 1
+
+
+# --- As Terraform runs it with assume_role_arn: --role-arn into another account ---------------------------
+
+
+def test_cli_role_arn_updates_the_alias_in_the_roles_account(moto_endpoint: str) -> None:
+    """The provider assumes a role in another account; the script must assume it too (moto routes the
+    temporary keys to the role's account), or it looks for the alias in the runner's own account."""
+    target_account = "210987654321"
+    role_arn = f"arn:aws:iam::{target_account}:role/atlas-engine-deployer"
+    credentials = boto3.client(
+        "sts",
+        region_name=REGION,
+        endpoint_url=moto_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).assume_role(RoleArn=role_arn, RoleSessionName="fixture")["Credentials"]
+    client = boto3.client(
+        "lexv2-models",
+        region_name=REGION,
+        endpoint_url=moto_endpoint,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    bot_id, alias_id = create_bot_and_alias(client)
+    arn = LIVE_ALIAS_ARN.replace(":123456789012:", f":{target_account}:")
+    args = ("--bot-id", bot_id, "--bot-alias-id", alias_id, "--locale", "en_US", arn)
+
+    as_runner = run_script(moto_endpoint, *args, AWS_MAX_ATTEMPTS="1")
+    assert as_runner.returncode == 3, as_runner.stdout + as_runner.stderr
+
+    as_role = run_script(moto_endpoint, "--role-arn", role_arn, *args)
+    assert as_role.returncode == 0, as_role.stderr
+    assert f"running as role {role_arn} (session terraform-lex-code-hook)" in as_role.stdout
+    described = client.describe_bot_alias(botId=bot_id, botAliasId=alias_id)
+    assert described["botAliasLocaleSettings"]["en_US"]["codeHookSpecification"]["lambdaCodeHook"]["lambdaARN"] == arn
+
+
+def test_cli_rejects_a_bad_role_arn_with_exit_2(moto_endpoint: str, server_alias: tuple[Any, str, str]) -> None:
+    _, bot_id, alias_id = server_alias
+    result = run_script(
+        moto_endpoint,
+        "--bot-id", bot_id, "--bot-alias-id", alias_id, "--locale", "en_US",
+        "--role-arn", "arn:aws:iam::123456789012:user/deployer", LIVE_ALIAS_ARN,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "is not an IAM role ARN" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_on_a_python_without_boto3_exits_6_saying_what_is_needed() -> None:
+    # -S skips site-packages: the interpreter is this one, minus boto3, like a bare CI image's python3.
+    result = subprocess.run(
+        [sys.executable, "-S", str(SCRIPT), "--region", REGION, "--bot-id", "BOTID12345",
+         "--bot-alias-id", "PRODALIAS1", "--locale", "en_US", LIVE_ALIAS_ARN],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 6, result.stdout + result.stderr
+    assert "cannot import boto3" in result.stderr and "lex_code_hook_python" in result.stderr
+    assert "Traceback" not in result.stderr

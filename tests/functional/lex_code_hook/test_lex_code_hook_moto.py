@@ -178,7 +178,7 @@ def test_cli_main_exit_codes(lex_alias: LexAlias) -> None:
             "--locale", "en_US", LIVE_ALIAS_ARN,
         ]  # fmt: skip
 
-    def factory(region: str | None) -> Any:
+    def factory(region: str | None, **_: Any) -> Any:
         return lex_alias.client
 
     out, err = io.StringIO(), io.StringIO()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from typing import Any
 
 import boto3
@@ -384,7 +385,7 @@ def cli_args(*extra: str, arn: str = ALIAS_ARN) -> list[str]:
     ]
 
 
-def refuse_client(region: str | None) -> Any:
+def refuse_client(region: str | None, **_: Any) -> Any:
     raise AssertionError("no AWS client may be built for arguments that can never work")
 
 
@@ -422,9 +423,11 @@ def test_cli_rejects_a_bad_wait_timeout_from_the_environment(
 def test_cli_passes_region_and_returns_0_when_nothing_differs() -> None:
     client = lex_client()
     regions: list[str | None] = []
+    roles: list[dict[str, Any]] = []
 
-    def factory(region: str | None) -> Any:
+    def factory(region: str | None, **role: Any) -> Any:
         regions.append(region)
+        roles.append(role)
         return client
 
     done = described_alias()
@@ -442,7 +445,9 @@ def test_cli_passes_region_and_returns_0_when_nothing_differs() -> None:
         stub.add_response("describe_bot_alias", done)
         assert hook.main(cli_args(), client_factory=factory, out=out, err=io.StringIO()) == 0
     assert regions == [REGION]
+    assert roles == [{"role_arn": None, "role_session_name": "terraform-lex-code-hook"}]
     assert "up to date" in out.getvalue()
+    assert "running as role" not in out.getvalue()
 
 
 def test_client_uses_standard_retries_and_the_given_region() -> None:
@@ -450,3 +455,181 @@ def test_client_uses_standard_retries_and_the_given_region() -> None:
     assert client.meta.config.retries["mode"] == "standard"
     assert client.meta.region_name == "eu-west-2"
     assert client.meta.service_model.service_name == "lexv2-models"
+
+
+# --- Assuming a role (--role-arn) -------------------------------------------------------------------------
+
+ROLE_ARN = "arn:aws:iam::210987654321:role/atlas-engine-deployer"
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        ROLE_ARN,
+        "arn:aws:iam::210987654321:role/deploy/pipeline/atlas-engine-deployer",
+        "arn:aws-cn:iam::210987654321:role/atlas_engine+deployer=1,2.x@y",
+        "arn:aws-us-gov:iam::210987654321:role/d",
+    ],
+)
+def test_role_arns_are_accepted(arn: str) -> None:
+    hook.validate_role(arn, hook.DEFAULT_ROLE_SESSION_NAME)
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "atlas-engine-deployer",
+        "arn:aws:iam::12345:role/atlas-engine-deployer",
+        "arn:aws:iam::210987654321:user/deployer",
+        "arn:aws:sts::210987654321:assumed-role/atlas-engine-deployer/session",
+        "arn:aws:iam::210987654321:role/",
+        "arn:aws:iam::210987654321:role/deploy/",
+        "arn:aws:iam:us-west-2:210987654321:role/atlas-engine-deployer",
+        "arn:aws:iam::210987654321:role/has space",
+    ],
+)
+def test_cli_rejects_a_bad_role_arn_with_exit_2_before_calling_aws(arn: str) -> None:
+    err = io.StringIO()
+    assert hook.main(cli_args("--role-arn", arn), client_factory=refuse_client, out=io.StringIO(), err=err) == 2
+    assert err.getvalue().startswith(f"lex_code_hook: error: role ARN {arn!r} is not an IAM role ARN")
+
+
+@pytest.mark.parametrize("name", ["x", "a" * 65, "has space", "colon:name"])
+def test_cli_rejects_a_bad_role_session_name(name: str) -> None:
+    err = io.StringIO()
+    args = cli_args("--role-arn", ROLE_ARN, "--role-session-name", name)
+    assert hook.main(args, client_factory=refuse_client, out=io.StringIO(), err=err) == 2
+    assert "role session name" in err.getvalue()
+
+
+def test_cli_hands_the_role_and_session_name_to_the_client_factory() -> None:
+    client = lex_client()
+    roles: list[dict[str, Any]] = []
+
+    def factory(region: str | None, **role: Any) -> Any:
+        roles.append(role)
+        return client
+
+    out = io.StringIO()
+    with Stubber(client) as stub:
+        stub.add_response("describe_bot_alias", described_alias())
+        stub.add_response("update_bot_alias", {"botAliasStatus": "Available"})
+        args = cli_args("--role-arn", ROLE_ARN, "--role-session-name", "atlas-engine-dev")
+        assert hook.main(args, client_factory=factory, out=out, err=io.StringIO()) == 0
+    assert roles == [{"role_arn": ROLE_ARN, "role_session_name": "atlas-engine-dev"}]
+    assert f"running as role {ROLE_ARN} (session atlas-engine-dev)" in out.getvalue()
+
+
+class StubbedStsSessions:
+    """A session factory whose first session hands out one STS client behind a botocore Stubber.
+
+    Later sessions (the ones built from temporary credentials) are real boto3 sessions; their kwargs are kept.
+    """
+
+    def __init__(self) -> None:
+        self.sts = boto3.client("sts", region_name=REGION)
+        self.stubber = Stubber(self.sts)
+        self.role_sessions: list[dict[str, Any]] = []
+
+    def __call__(self, **kwargs: Any) -> Any:
+        if not kwargs:
+            return _SessionWith(self.sts)
+        self.role_sessions.append(kwargs)
+        return boto3.session.Session(**kwargs)
+
+
+class _SessionWith:
+    region_name = REGION
+
+    def __init__(self, sts: Any) -> None:
+        self._sts = sts
+
+    def client(self, service_name: str, **_: Any) -> Any:
+        assert service_name == "sts", "only STS may be called with the runner's own credentials"
+        return self._sts
+
+
+def test_assume_role_builds_the_lex_client_from_the_temporary_credentials() -> None:
+    sessions = StubbedStsSessions()
+    sessions.stubber.add_response(
+        "assume_role",
+        {
+            "Credentials": {
+                "AccessKeyId": "ASIATEMPORARYKEY0001",
+                "SecretAccessKey": "temporary-secret",
+                "SessionToken": "temporary-token",
+                "Expiration": "2030-01-01T00:00:00Z",
+            },
+            "AssumedRoleUser": {
+                "AssumedRoleId": "AROAEXAMPLE:terraform-lex-code-hook",
+                "Arn": "arn:aws:sts::210987654321:assumed-role/atlas-engine-deployer/terraform-lex-code-hook",
+            },
+        },
+        expected_params={"RoleArn": ROLE_ARN, "RoleSessionName": "terraform-lex-code-hook"},
+    )
+    with sessions.stubber:
+        client = hook.make_client(REGION, role_arn=ROLE_ARN, session_factory=sessions)
+        sessions.stubber.assert_no_pending_responses()
+
+    assert sessions.role_sessions == [
+        {
+            "aws_access_key_id": "ASIATEMPORARYKEY0001",
+            "aws_secret_access_key": "temporary-secret",
+            "aws_session_token": "temporary-token",
+            "region_name": REGION,
+        }
+    ]
+    assert client.meta.service_model.service_name == "lexv2-models"
+    assert client.meta.region_name == REGION
+    assert client.meta.config.retries["mode"] == "standard"
+
+
+def test_a_refused_assume_role_exits_5_naming_the_role_and_what_to_check() -> None:
+    sessions = StubbedStsSessions()
+    sessions.stubber.add_client_error(
+        "assume_role",
+        service_error_code="AccessDenied",
+        service_message=(
+            "User: arn:aws:sts::123456789012:assumed-role/ci-runner/i-0abc is not authorized to perform: "
+            f"sts:AssumeRole on resource: {ROLE_ARN}"
+        ),
+        http_status_code=403,
+    )
+
+    def factory(region: str | None, **role: Any) -> Any:
+        return hook.make_client(region, session_factory=sessions, **role)
+
+    out, err = io.StringIO(), io.StringIO()
+    with sessions.stubber:
+        assert hook.main(cli_args("--role-arn", ROLE_ARN), client_factory=factory, out=out, err=err) == 5
+    message = err.getvalue()
+    assert message.startswith(f"lex_code_hook: error: cannot assume role {ROLE_ARN}: AccessDenied: ")
+    assert "sts:AssumeRole" in message and "trust policy" in message
+    assert "Traceback" not in message
+    assert sessions.role_sessions == [], "no Lex client may be built when AssumeRole fails"
+    assert "running as role" not in out.getvalue()
+
+
+def test_assume_role_error_is_an_aws_error() -> None:
+    assert issubclass(hook.AssumeRoleError, hook.AwsApiError)
+    assert hook.AssumeRoleError("x").exit_code == 5
+
+
+# --- boto3 missing ----------------------------------------------------------------------------------------
+
+
+def test_cli_without_boto3_exits_6_saying_what_the_apply_machine_needs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "boto3", None)  # makes `import boto3` raise ModuleNotFoundError
+    err = io.StringIO()
+    assert hook.main(cli_args(), client_factory=refuse_client, out=io.StringIO(), err=err) == 6
+    message = err.getvalue()
+    assert "cannot import boto3" in message and sys.executable in message
+    assert "lex_code_hook_python" in message and "pip install boto3" in message
+
+
+def test_cli_checks_the_arguments_before_boto3(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "boto3", None)
+    err = io.StringIO()
+    assert hook.main(cli_args("--role-arn", "deployer"), client_factory=refuse_client, err=err) == 2
