@@ -20,7 +20,7 @@ locals {
 
 module "atlas_engine" {
   source = "../../"
-  # Outside this repository, pin the module: source = "git::https://example.com/atlas-engine-lambda.git?ref=v1.0.0"
+  # Outside this repository, pin the module: source = "git::https://github.com/<your-org>/atlas-engine-phase1.git?ref=<release tag>"
 
   name_prefix   = local.name_prefix
   manifest_path = var.manifest_path
