@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import io
 import json
 import sys
 import types
@@ -29,8 +28,7 @@ from urllib.parse import parse_qs
 import boto3
 import pytest
 import responses
-from botocore.response import StreamingBody
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -42,7 +40,7 @@ REGION = "us-west-2"
 ACCOUNT_ID = "123456789012"
 TABLE_NAME = "atlas-scenarios-test"
 SECRET_NAME = "atlas/salesforce-jwt-test"
-MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+MODEL_ID = "us.anthropic.claude-haiku-5-5"  # the module's default (issue 8)
 INSTANCE_URL = "https://atlas-test.my.salesforce.com"
 API_VERSION = "59.0"
 LEAD_ID = "00Q5g00000AbCdEEAZ"
@@ -285,43 +283,130 @@ def aws(atlas_env: pytest.MonkeyPatch, salesforce_secret: dict[str, Any]) -> Ite
 # --------------------------------------------------------------------------------------------- Bedrock, Connect
 
 
-def bedrock_payload(text: str, stop_reason: str = "end_turn", output_tokens: int = 42) -> dict[str, Any]:
-    """An Anthropic Messages response body as Bedrock returns it."""
+def bedrock_payload(
+    text: str, stop_reason: str = "end_turn", output_tokens: int = 42, input_tokens: int = 321
+) -> dict[str, Any]:
+    """A Converse response as bedrock-runtime returns it (API_runtime_Converse.html, Response Syntax)."""
     return {
-        "id": "msg_test",
-        "type": "message",
-        "role": "assistant",
-        "model": "claude-3-5-sonnet-20240620",
-        "content": [{"type": "text", "text": text}],
-        "stop_reason": stop_reason,
-        "stop_sequence": None,
-        "usage": {"input_tokens": 321, "output_tokens": output_tokens},
+        "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+        "stopReason": stop_reason,
+        "usage": {
+            "inputTokens": input_tokens,
+            "outputTokens": output_tokens,
+            "totalTokens": input_tokens + output_tokens,
+        },
+        "metrics": {"latencyMs": 420},
     }
+
+
+def stream_events(chunks: list[str], stop_reason: str = "end_turn", output_tokens: int = 42) -> list[dict[str, Any]]:
+    """ConverseStream events speaking ``chunks`` in order (API_runtime_ConverseStreamOutput.html)."""
+    events: list[dict[str, Any]] = [{"messageStart": {"role": "assistant"}}]
+    events += [{"contentBlockDelta": {"contentBlockIndex": 0, "delta": {"text": c}}} for c in chunks]
+    events += [
+        {"contentBlockStop": {"contentBlockIndex": 0}},
+        {"messageStop": {"stopReason": stop_reason}},
+        {
+            "metadata": {
+                "usage": {"inputTokens": 321, "outputTokens": output_tokens, "totalTokens": 321 + output_tokens}
+            }
+        },
+    ]
+    return events
+
+
+class FakeEventStream:
+    """An EventStream stand-in: iterates ``events``; ``read`` counts the events handed out, ``closed`` the close()."""
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self.events = events
+        self.read = 0
+        self.closed = False
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for event in self.events:
+            if self.closed:
+                return
+            self.read += 1
+            yield event
+
+    def close(self) -> None:
+        self.closed = True
 
 
 @dataclass
 class FakeBedrock:
-    """A Stubber-backed ``bedrock-runtime`` client; ``bodies`` holds every request body sent, decoded."""
+    """A Stubber-backed ``bedrock-runtime`` client for Converse, plus queued ConverseStream answers.
+
+    ``requests`` holds every Converse / ConverseStream request as sent (botocore validates it against the service
+    model first); ``bodies`` the same in a short form (``system`` and message contents as plain text,
+    ``max_tokens``, ``temperature``); ``streams`` every FakeEventStream handed out.
+    """
 
     client: Any
     stubber: Stubber
-    bodies: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
     model_ids: list[str] = field(default_factory=list)
+    streams: list[FakeEventStream] = field(default_factory=list)
+    _stream_answers: list[Any] = field(default_factory=list)
+    _expected_models: list[str] = field(default_factory=list)
+
+    @property
+    def bodies(self) -> list[dict[str, Any]]:
+        def text(blocks: list[dict[str, Any]]) -> str:
+            return "".join(b.get("text", "") for b in blocks)
+
+        return [
+            {
+                "system": text(r.get("system", [])),
+                "messages": [{"role": m["role"], "content": text(m["content"])} for m in r["messages"]],
+                "max_tokens": r["inferenceConfig"]["maxTokens"],
+                "temperature": r["inferenceConfig"].get("temperature"),
+            }
+            for r in self.requests
+        ]
 
     def reply(self, text: str, stop_reason: str = "end_turn", *, model_id: str = MODEL_ID) -> None:
-        raw = json.dumps(bedrock_payload(text, stop_reason)).encode()
-        self.stubber.add_response(
-            "invoke_model",
-            {"body": StreamingBody(io.BytesIO(raw), len(raw)), "contentType": "application/json"},
-            {"modelId": model_id, "body": ANY, "contentType": "application/json", "accept": "application/json"},
-        )
+        self.stubber.add_response("converse", bedrock_payload(text, stop_reason))
+        self._expected_models.append(model_id)
+
+    def reply_stream(self, chunks: list[str], stop_reason: str = "end_turn") -> None:
+        self._stream_answers.append(stream_events(chunks, stop_reason))
 
     def fail(self, code: str = "ThrottlingException", status: int = 429) -> None:
-        self.stubber.add_client_error("invoke_model", service_error_code=code, http_status_code=status)
+        self.stubber.add_client_error("converse", service_error_code=code, http_status_code=status)
+
+    def fail_stream(self, code: str = "ThrottlingException", status: int = 429) -> None:
+        from botocore.exceptions import ClientError
+
+        self._stream_answers.append(
+            ClientError(
+                {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}},
+                "ConverseStream",
+            )
+        )
 
     def _capture(self, params: dict[str, Any], **_: Any) -> None:
+        if self._expected_models:
+            expected = self._expected_models.pop(0)
+            assert params["modelId"] == expected, f"Converse on {params['modelId']}, expected {expected}"
         self.model_ids.append(params["modelId"])
-        self.bodies.append(json.loads(params["body"]))
+        self.requests.append(params)
+
+    def _converse_stream(self, **params: Any) -> dict[str, Any]:
+        from botocore.validate import validate_parameters
+
+        validate_parameters(params, self.client.meta.service_model.operation_model("ConverseStream").input_shape)
+        self.model_ids.append(params["modelId"])
+        self.requests.append(params)
+        if not self._stream_answers:
+            raise AssertionError("ConverseStream called with no answer queued")
+        answer = self._stream_answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        stream = FakeEventStream(answer)
+        self.streams.append(stream)
+        return {"stream": stream}
 
 
 @pytest.fixture
@@ -330,7 +415,8 @@ def bedrock(atlas_env: pytest.MonkeyPatch) -> Iterator[FakeBedrock]:
 
     client = boto3.client("bedrock-runtime", region_name=REGION)
     fake = FakeBedrock(client=client, stubber=Stubber(client))
-    client.meta.events.register("provide-client-params.bedrock-runtime.InvokeModel", fake._capture)
+    client.meta.events.register("provide-client-params.bedrock-runtime.Converse", fake._capture)
+    client.converse_stream = fake._converse_stream  # type: ignore[method-assign]
     clients.set_client("bedrock-runtime", client)
     with fake.stubber:
         yield fake

@@ -51,7 +51,10 @@ from atlas_shared.logs import get_logger
 from atlas_shared.scenario import Scenario, ScenarioStore
 
 SETTINGS = runtime.bootstrap(required=("SCENARIO_TABLE_NAME",), services=("dynamodb", "bedrock-runtime"))
-GENERATION = GenerationConfig.from_settings(SETTINGS, default_max_tokens=200, default_temperature=0.8)
+# Its own generation settings: a whole JSON answer is needed, so no streaming and no sentence limit.
+GENERATION = GenerationConfig.from_settings(
+    SETTINGS, default_max_tokens=200, default_temperature=0.8, allow_stream=False
+)
 SCENARIOS = ScenarioStore(str(SETTINGS.scenario_table_name))
 
 # Lead fields worth a scenario; contact details stay out of the prompt.

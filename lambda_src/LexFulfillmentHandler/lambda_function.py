@@ -72,7 +72,9 @@ SETTINGS = runtime.bootstrap(
     services=("dynamodb", "bedrock-runtime", "secretsmanager"),
     salesforce=True,
 )
-GENERATION = GenerationConfig.from_settings(SETTINGS, default_max_tokens=150, default_temperature=0.7)
+GENERATION = GenerationConfig.from_settings(
+    SETTINGS, default_max_tokens=150, default_temperature=0.7, default_max_sentences=3
+)
 SCENARIOS = ScenarioStore(str(SETTINGS.scenario_table_name))
 
 GREETING_INTENT = "GreetingIntent"

@@ -10,7 +10,8 @@ clients       boto3 clients built on first use, cached, injectable; timeouts and
 deadline      the invocation's deadline: every outbound call fits the Lambda timeout
 secrets       Secrets Manager cache with a TTL (Task 2)
 salesforce    JWT bearer login and a cached ``simple_salesforce`` connection
-bedrock       Anthropic Messages on Bedrock, replies cut to whole sentences (Task 4)
+bedrock       Bedrock Converse/ConverseStream for any model, replies cut to whole sentences (Task 4)
+models        per-model facts (models.json), shared with the Terraform module
 tracing       lazy AWS X-Ray: patch boto3/requests, subsegments (Task 5)
 lex           Lex V2 code hook events and responses
 scenario      the per-call scenario and history within Lex's session limits (Task 3)

@@ -1,31 +1,46 @@
-"""Bedrock ``InvokeModel`` with Anthropic's Messages format (Task 4).
+"""Bedrock Converse / ConverseStream for any model family, replies stopped at whole sentences (Task 4, issue 8).
 
-Request body (https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-anthropic-claude-messages.html)::
+Request (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html)::
 
-    {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 150, "temperature": 0.7,
-     "system": "...", "messages": [{"role": "user", "content": "..."}, ...]}
+    {"modelId": "us.anthropic.claude-haiku-5-5",
+     "system": [{"text": "..."}, {"cachePoint": {"type": "default"}}?],
+     "messages": [{"role": "user", "content": [{"text": "..."}]}, ...],
+     "inferenceConfig": {"maxTokens": 150, "temperature": 0.7, "topP"?: 0.9, "stopSequences"?: [...]},
+     "additionalModelRequestFields"?: {...},          # the model's own fields, from atlas_shared/models.json
+     "performanceConfig"?: {"latency": "optimized"},  # latency-optimized inference, where offered
+     "serviceTier"?: {"type": "priority"}}            # only with a botocore that knows the parameter
 
-plus ``top_p``, ``top_k`` and ``stop_sequences`` only when configured. Nothing else goes in the body: Bedrock
-rejects unknown keys with a ValidationException. ``max_tokens``, ``temperature`` and the model id come from
-the environment (:class:`GenerationConfig.from_settings`): 150/0.7 for Lex turns, 200/0.8 for scenarios.
+Nothing else is sent. The same request goes to every family (Anthropic Claude, Amazon Nova, ...): switching
+models is a change of ``BEDROCK_MODEL_ID`` alone. Per-model facts (maximum output tokens, the fields a model
+needs, prompt-cache minimum, latency-optimized Regions) come from :mod:`atlas_shared.models`, one table.
 
-Response body: ``{"content": [{"type": "text", "text": "..."}], "stop_reason": "end_turn" | "max_tokens" |
-"stop_sequence", "usage": {"input_tokens": n, "output_tokens": n}, ...}``.
+Response: ``{"output": {"message": {"content": [{"text": "..."}, ...]}}, "stopReason": "end_turn" | "max_tokens" |
+"stop_sequence" | ..., "usage": {"inputTokens": n, "outputTokens": n, "cacheReadInputTokens"?: n, ...}}``.
+ConverseStream (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html) sends
+the same as events: ``contentBlockDelta`` ``{"delta": {"text": ...}}``, ``messageStop`` ``{"stopReason"}``,
+``metadata`` ``{"usage"}``, or an error event (``throttlingException``, ``modelStreamErrorException`` ...).
 
-A reply that stopped at ``max_tokens`` is cut back to its last whole sentence and the cut is logged; when not
-even one sentence is whole, the caller's short fallback line is returned instead. The bot never speaks half a
-sentence. A body of any other shape (``content`` not a list of blocks, ``usage`` counts that are not whole
-numbers) is a :class:`BedrockError` with code ``InvalidResponse``.
+What the caller gets (:class:`BedrockReply`):
+
+* a reply stopped at ``max_tokens`` is cut back to its last whole sentence and the cut is logged; with not even
+  one whole sentence, the caller's fallback line is spoken instead. The bot never speaks half a sentence;
+* with ``max_sentences`` set, the reply stops after that many whole sentences, and never runs past ``max_chars``
+  (Lex's 1,024-character message limit). With streaming, reading stops as soon as the reply has its sentences:
+  the rest of the answer is never waited for;
+* a body of another shape is a :class:`BedrockError` with code ``InvalidResponse``.
 
 Attempts: the client makes one attempt per call (:mod:`atlas_shared.clients`: at most 12 s). :func:`invoke`
 tries again, up to :data:`MAX_ATTEMPTS` in all, only after a transient failure (throttling, 5xx, a timeout) and
 only when another full attempt plus its backoff still fits the invocation's deadline
 (:mod:`atlas_shared.deadline`); with too little time for even the first attempt it raises at once.
+
+IAM: Converse needs ``bedrock:InvokeModel``, ConverseStream ``bedrock:InvokeModelWithResponseStream``
+(https://docs.aws.amazon.com/bedrock/latest/userguide/security_iam_id-based-policy-examples.html); the Terraform
+module grants the one the function's settings use.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import time
@@ -33,19 +48,26 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from . import deadline, tracing
+from . import deadline, models, tracing
 from .clients import attempt_seconds, error_code, get_client, is_client_error, is_transient
-from .exceptions import BedrockError
+from .exceptions import BedrockError, ConfigurationError
 from .logs import get_logger
 from .settings import Settings
 
-ANTHROPIC_VERSION = "bedrock-2023-05-31"
-ALLOWED_BODY_KEYS = frozenset(
-    {"anthropic_version", "max_tokens", "system", "messages", "temperature", "top_p", "top_k", "stop_sequences"}
-)
 DEFAULT_FALLBACK_TEXT = "Could you tell me a little more about that?"
 MAX_ATTEMPTS = 2  # per invoke(); the second only when it fits the deadline
 RETRY_BACKOFF_SECONDS = 1.0  # the wait before a retry is uniform in [0, this)
+LEX_MESSAGE_MAX_CHARS = 1024  # https://docs.aws.amazon.com/lexv2/latest/APIReference/API_runtime_Message.html
+CHARS_PER_TOKEN = 4  # a rough English average, used only to decide whether a prompt reaches the cache minimum
+SERVICE_TIERS = ("default", "priority", "flex")
+# ConverseStream error events (API_runtime_ConverseStreamOutput.html) and whether another attempt may help.
+_STREAM_ERRORS = {
+    "internalServerException": True,
+    "modelStreamErrorException": True,
+    "serviceUnavailableException": True,
+    "throttlingException": True,
+    "validationException": False,
+}
 
 Role = Literal["user", "assistant"]
 
@@ -61,13 +83,22 @@ _ABBREVIATIONS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class GenerationConfig:
-    """Model and sampling settings of one kind of call.
+    """Model, sampling and latency settings of one kind of call.
 
     Attributes:
-        model_id: Bedrock model id or ARN.
-        max_tokens: output cap in tokens (1..4096).
+        model_id: any ``modelId`` form Converse takes (see :mod:`atlas_shared.models`).
+        max_tokens: output cap in tokens (1..the model's ``max_output_tokens``).
         temperature: 0..1.
-        top_p, top_k, stop_sequences: sent only when set.
+        top_p, top_k, stop_sequences: sent only when set (top_k in the model's own field, when it has one).
+        base_model_id: the foundation model behind ``model_id`` when the id alone does not tell (application
+            inference profiles, provisioned models); used only to look up :mod:`atlas_shared.models`.
+        max_sentences: stop the reply after this many whole sentences (None: no sentence limit).
+        max_chars: never return more characters than this (cut back to whole sentences).
+        stream: use ConverseStream and stop reading once the reply has ``max_sentences`` sentences.
+        latency_optimized: send ``performanceConfig`` ``{"latency": "optimized"}``.
+        service_tier: send ``serviceTier`` ``{"type": ...}`` (``default``, ``priority``, ``flex``); None sends nothing.
+        cache_system_prompt: put a ``cachePoint`` after the system prompt when the model takes one and the prompt
+            reaches the model's minimum.
     """
 
     model_id: str
@@ -76,16 +107,38 @@ class GenerationConfig:
     top_p: float | None = None
     top_k: int | None = None
     stop_sequences: tuple[str, ...] = ()
+    base_model_id: str | None = None
+    max_sentences: int | None = None
+    max_chars: int = LEX_MESSAGE_MAX_CHARS
+    stream: bool = False
+    latency_optimized: bool = False
+    service_tier: str | None = None
+    cache_system_prompt: bool = False
+
+    @property
+    def model(self) -> models.ModelFacts:
+        """The model's row in the models table (conservative defaults for a model it does not list)."""
+        return models.facts_for(self.model_id, self.base_model_id)
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, default_max_tokens: int, default_temperature: float
+        cls,
+        settings: Settings,
+        *,
+        default_max_tokens: int,
+        default_temperature: float,
+        default_max_sentences: int | None = None,
+        allow_stream: bool = True,
     ) -> GenerationConfig:
-        """Read BEDROCK_MODEL_ID/MAX_TOKENS/TEMPERATURE (and the optional TOP_P/TOP_K/STOP_SEQUENCES).
+        """Read the ``BEDROCK_*`` environment (Terraform sets it per function) and check it against the model.
 
-        The defaults apply only when the variable is unset; Terraform sets it per function.
+        The defaults apply only when the variable is unset. ``allow_stream=False`` keeps a caller that needs the
+        whole answer (structured output) on Converse whatever ``BEDROCK_STREAM`` says.
+
+        Raises:
+            ConfigurationError: a setting the model cannot take (see :meth:`check`).
         """
-        return cls(
+        config = cls(
             model_id=settings.bedrock_model_id,
             max_tokens=settings.bedrock_max_tokens if settings.bedrock_max_tokens is not None else default_max_tokens,
             temperature=(
@@ -94,7 +147,40 @@ class GenerationConfig:
             top_p=settings.bedrock_top_p,
             top_k=settings.bedrock_top_k,
             stop_sequences=settings.bedrock_stop_sequences,
+            base_model_id=settings.bedrock_base_model_id,
+            max_sentences=(
+                settings.bedrock_max_sentences if settings.bedrock_max_sentences is not None else default_max_sentences
+            ),
+            stream=settings.bedrock_stream and allow_stream,
+            latency_optimized=settings.bedrock_latency_optimized,
+            service_tier=settings.bedrock_service_tier,
+            cache_system_prompt=settings.bedrock_cache_system_prompt,
         )
+        config.check(settings.region)
+        return config
+
+    def check(self, region: str | None = None) -> None:
+        """Refuse settings the model (per :mod:`atlas_shared.models`) cannot take.
+
+        Raises:
+            ConfigurationError: ``max_tokens`` above the model's maximum; temperature and top_p together for a model
+                that refuses both; latency-optimized inference outside the model's Regions.
+        """
+        facts = self.model
+        problems: list[str] = []
+        if self.max_tokens > facts.max_output_tokens:
+            problems.append(f"max_tokens {self.max_tokens} is above {facts.model_id}'s {facts.max_output_tokens}")
+        if self.top_p is not None and not facts.temperature_and_top_p:
+            problems.append(f"{facts.model_id} takes temperature or top_p, not both")
+        if self.latency_optimized and (region or "") not in facts.latency_optimized_regions:
+            offered = ", ".join(facts.latency_optimized_regions) or "no Region"
+            problems.append(f"latency-optimized inference of {facts.model_id} is offered in {offered}, not {region}")
+        if self.service_tier is not None and self.service_tier not in SERVICE_TIERS:
+            problems.append(f"service tier {self.service_tier!r} is not one of {', '.join(SERVICE_TIERS)}")
+        if problems:
+            raise ConfigurationError(
+                "Bedrock settings the model cannot take: " + "; ".join(problems), ("BEDROCK_MODEL_ID",)
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +197,11 @@ class BedrockReply:
 
     Attributes:
         text: whole sentences only (or the fallback line).
-        stop_reason: Anthropic's ``stop_reason``.
+        stop_reason: Converse's ``stopReason``; ``max_sentences`` when streaming stopped reading early.
         truncated: True when the reply hit ``max_tokens`` and was cut back.
-        raw_text: the model's text before any cut.
-        input_tokens, output_tokens: usage as reported by the model (0 when absent).
+        raw_text: the model's text before any cut (as far as it was read).
+        input_tokens, output_tokens: usage as reported by the model (0 when absent, e.g. a stream left early).
+        cache_read_tokens, cache_write_tokens: prompt-cache usage (0 when absent).
     """
 
     text: str
@@ -123,10 +210,12 @@ class BedrockReply:
     raw_text: str
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 def normalise_messages(messages: Iterable[Message]) -> list[dict[str, str]]:
-    """Messages in the shape Anthropic requires: non-empty, starting with ``user``, roles alternating.
+    """Messages in the shape Converse requires: non-empty, starting with ``user``, roles alternating.
 
     Consecutive messages of one role are joined with a newline; leading assistant messages are dropped.
     """
@@ -144,30 +233,70 @@ def normalise_messages(messages: Iterable[Message]) -> list[dict[str, str]]:
     return result
 
 
-def build_request_body(config: GenerationConfig, *, system: str, messages: Sequence[Message]) -> dict[str, Any]:
-    """The InvokeModel body: only keys in :data:`ALLOWED_BODY_KEYS`.
+def build_request(config: GenerationConfig, *, system: str, messages: Sequence[Message]) -> dict[str, Any]:
+    """The Converse / ConverseStream keyword arguments (shape in the module docstring).
 
     Raises:
-        BedrockError: there is no user message to answer.
+        BedrockError: ``EmptyPrompt`` when there is no user message to answer.
     """
     normalised = normalise_messages(messages)
     if not normalised or normalised[-1]["role"] != "user":
         raise BedrockError("Bedrock needs a conversation that ends with a user message", code="EmptyPrompt")
-    body: dict[str, Any] = {
-        "anthropic_version": ANTHROPIC_VERSION,
-        "max_tokens": config.max_tokens,
-        "temperature": config.temperature,
-        "messages": normalised,
-    }
-    if system.strip():
-        body["system"] = system.strip()
+    facts = config.model
+    inference: dict[str, Any] = {"maxTokens": config.max_tokens, "temperature": config.temperature}
     if config.top_p is not None:
-        body["top_p"] = config.top_p
-    if config.top_k is not None:
-        body["top_k"] = config.top_k
+        inference["topP"] = config.top_p
     if config.stop_sequences:
-        body["stop_sequences"] = list(config.stop_sequences)
-    return body
+        inference["stopSequences"] = list(config.stop_sequences)
+    request: dict[str, Any] = {
+        "modelId": config.model_id,
+        "messages": [{"role": m["role"], "content": [{"text": m["content"]}]} for m in normalised],
+        "inferenceConfig": inference,
+    }
+    system = system.strip()
+    if system:
+        blocks: list[dict[str, Any]] = [{"text": system}]
+        if config.cache_system_prompt and prompt_reaches_cache_minimum(system, facts):
+            blocks.append({"cachePoint": {"type": "default"}})
+        request["system"] = blocks
+    extra = dict(facts.request_fields)
+    if config.top_k is not None and facts.top_k_field:
+        _set_path(extra, facts.top_k_field, config.top_k)
+    if extra:
+        request["additionalModelRequestFields"] = extra
+    if config.latency_optimized:
+        request["performanceConfig"] = {"latency": "optimized"}
+    if config.service_tier is not None:
+        request["serviceTier"] = {"type": config.service_tier}
+    return request
+
+
+def prompt_reaches_cache_minimum(system: str, facts: models.ModelFacts) -> bool:
+    """True when the model takes a cache point and ``system`` likely holds its minimum token count.
+
+    Tokens are estimated as characters / :data:`CHARS_PER_TOKEN`; a prompt under the minimum gets no cache point
+    (it would not be cached, https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-caching.html).
+    """
+    return facts.prompt_cache_min_tokens is not None and len(system) / CHARS_PER_TOKEN >= facts.prompt_cache_min_tokens
+
+
+def _set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    for key in parents:
+        target = target.setdefault(key, {})
+    target[leaf] = value
+
+
+def _sentence_ends(text: str) -> list[int]:
+    """The offsets just past each sentence end in ``text`` (abbreviations and initials are not ends)."""
+    ends: list[int] = []
+    for match in _SENTENCE_END.finditer(text):
+        if match.group(0).startswith(".") and len(match.group(0)) == 1:
+            word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[: match.start()])
+            if word and (word.group(1).lower() in _ABBREVIATIONS or re.fullmatch(r"[A-Z]", word.group(1))):
+                continue
+        ends.append(match.end())
+    return ends
 
 
 def last_whole_sentences(text: str) -> str:
@@ -177,18 +306,27 @@ def last_whole_sentences(text: str) -> str:
     a sentence end.
     """
     text = text.strip()
-    cut = 0
-    for match in _SENTENCE_END.finditer(text):
-        if match.group(0).startswith(".") and len(match.group(0)) == 1:
-            word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[: match.start()])
-            if word and (word.group(1).lower() in _ABBREVIATIONS or re.fullmatch(r"[A-Z]", word.group(1))):
-                continue
-        cut = match.end()
-    return text[:cut].strip()
+    ends = _sentence_ends(text)
+    return text[: ends[-1]].strip() if ends else ""
+
+
+def first_sentences(text: str, max_sentences: int | None, max_chars: int = LEX_MESSAGE_MAX_CHARS) -> str:
+    """The longest run of whole sentences from the start of ``text``: at most ``max_sentences`` (None: any
+    number) and at most ``max_chars`` characters; ``""`` when not even the first sentence fits."""
+    text = text.strip()
+    ends = [end for end in _sentence_ends(text) if len(text[:end].strip()) <= max_chars]
+    if max_sentences is not None:
+        ends = ends[:max_sentences]
+    return text[: ends[-1]].strip() if ends else ""
+
+
+def has_sentences(text: str, count: int) -> bool:
+    """True when ``text`` already holds ``count`` whole sentences (what a stream waits for)."""
+    return len(_sentence_ends(text.strip())) >= count
 
 
 def attempt_budget_seconds() -> float:
-    """The longest one InvokeModel attempt can take, in seconds (the client's connect plus read timeout)."""
+    """The longest one Converse attempt can take, in seconds (the client's connect plus read timeout)."""
     return attempt_seconds("bedrock-runtime")
 
 
@@ -205,30 +343,37 @@ def invoke(
     """Ask the model and return a reply that never ends mid-sentence.
 
     Args:
-        config: model and sampling settings.
+        config: model, sampling and latency settings.
         system: the system prompt.
         messages: the conversation, ending with the user's turn.
-        fallback_text: spoken when the reply hit ``max_tokens`` before finishing one sentence.
-        whole_sentences: cut a ``max_tokens`` reply back to whole sentences (False for structured output such
-            as JSON, which the caller repairs itself from ``raw_text``).
+        fallback_text: spoken when the reply has not one whole sentence to keep.
+        whole_sentences: cut the reply to whole sentences (``max_tokens`` cut, ``max_sentences``, ``max_chars``);
+            False for structured output such as JSON, which the caller repairs itself from ``raw_text``.
         client: a ``bedrock-runtime`` client; default the shared one.
-        max_attempts: InvokeModel attempts at most; a retry happens only after a transient failure and only when
-            a full attempt (:func:`attempt_budget_seconds`) plus its backoff fits the deadline.
+        max_attempts: attempts at most; a retry happens only after a transient failure and only when a full
+            attempt (:func:`attempt_budget_seconds`) plus its backoff fits the deadline.
 
     Raises:
         BedrockError: the call failed (``.code`` is the AWS error code, ``DeadlineExceeded`` when no attempt fit,
-            ``InvalidResponse`` for a body of the wrong shape) or the answer held no text.
+            ``InvalidResponse`` for a body of the wrong shape, ``UnsupportedParameter`` for a service tier this
+            botocore cannot send) or the answer held no text.
     """
-    body = json.dumps(build_request_body(config, system=system, messages=messages)).encode("utf-8")
+    request = build_request(config, system=system, messages=messages)
     client = client if client is not None else get_client("bedrock-runtime")
+    operation = "ConverseStream" if config.stream else "Converse"
+    if "serviceTier" in request and not client_knows(client, operation, "serviceTier"):
+        raise BedrockError(
+            f"this botocore does not know {operation}'s serviceTier; unset the service tier or ship a newer botocore",
+            code="UnsupportedParameter",
+        )
     budget = attempt_budget_seconds()
     deadline.current().require(
-        budget, f"Bedrock InvokeModel on {config.model_id}", lambda m: BedrockError(m, code="DeadlineExceeded")
+        budget, f"Bedrock {operation} on {config.model_id}", lambda m: BedrockError(m, code="DeadlineExceeded")
     )
     attempt = 1
     while True:
         try:
-            payload = _invoke_once(client, config, body)
+            raw = _stream_once(client, config, request) if config.stream else _converse_once(client, config, request)
             break
         except BedrockError as exc:
             if not exc.retryable or attempt >= max_attempts:
@@ -244,9 +389,15 @@ def invoke(
             )
             _sleep(wait)
             attempt += 1
-    return _reply_from_payload(
-        payload, fallback_text=fallback_text, model_id=config.model_id, whole_sentences=whole_sentences
-    )
+    return _finish(raw, config, fallback_text=fallback_text, whole_sentences=whole_sentences)
+
+
+def client_knows(client: Any, operation: str, member: str) -> bool:
+    """True when ``client``'s service model has ``member`` in ``operation``'s input (botocore refuses others)."""
+    try:
+        return member in client.meta.service_model.operation_model(operation).input_shape.members
+    except Exception:  # a test double without a service model: let the call decide
+        return True
 
 
 def _sleep(seconds: float) -> None:
@@ -254,77 +405,159 @@ def _sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def _invoke_once(client: Any, config: GenerationConfig, body: bytes) -> Any:
-    """One InvokeModel attempt: the decoded JSON body. Errors become :class:`BedrockError` (``.retryable`` set)."""
-    with tracing.subsegment("bedrock.invoke_model", model_id=config.model_id, max_tokens=config.max_tokens):
+@dataclass(slots=True)
+class _Raw:
+    text: str
+    stop_reason: str
+    usage: dict[str, Any]
+
+
+def _client_error(exc: Exception, config: GenerationConfig, operation: str) -> BedrockError:
+    code = error_code(exc)
+    return BedrockError(
+        f"Bedrock {operation} on {config.model_id} failed: {code}", code=code, retryable=is_transient(exc)
+    )
+
+
+def _converse_once(client: Any, config: GenerationConfig, request: dict[str, Any]) -> _Raw:
+    """One Converse attempt. Errors become :class:`BedrockError` (``.retryable`` set)."""
+    with tracing.subsegment("bedrock.converse", model_id=config.model_id, max_tokens=config.max_tokens):
         try:
-            response = client.invoke_model(
-                modelId=config.model_id, body=body, contentType="application/json", accept="application/json"
-            )
-            return json.loads(response["body"].read())
+            response = client.converse(**request)
         except Exception as exc:
             if is_client_error(exc):
-                code = error_code(exc)
-                raise BedrockError(
-                    f"Bedrock InvokeModel on {config.model_id} failed: {code}", code=code, retryable=is_transient(exc)
-                ) from exc
-            if isinstance(exc, (ValueError, KeyError, TypeError, RecursionError)):
-                raise BedrockError("Bedrock returned a body that is not JSON", code="InvalidResponse") from exc
+                raise _client_error(exc, config, "Converse") from exc
             raise
+    return _raw_from_response(response, config.model_id)
 
 
-def _reply_from_payload(payload: Any, *, fallback_text: str, model_id: str, whole_sentences: bool) -> BedrockReply:
-    """The reply in an Anthropic Messages body (shape in the module docstring).
+def _stream_once(client: Any, config: GenerationConfig, request: dict[str, Any]) -> _Raw:
+    """One ConverseStream attempt, read until the stream ends or the reply has ``config.max_sentences`` sentences.
+
+    An error event before any whole sentence is a :class:`BedrockError` (retryable per :data:`_STREAM_ERRORS`);
+    after one, the sentences so far are kept and the reply counts as stopped at ``max_tokens`` (logged, cut back).
+    """
+    with tracing.subsegment("bedrock.converse_stream", model_id=config.model_id, max_tokens=config.max_tokens):
+        try:
+            response = client.converse_stream(**request)
+        except Exception as exc:
+            if is_client_error(exc):
+                raise _client_error(exc, config, "ConverseStream") from exc
+            raise
+        stream = response.get("stream") if isinstance(response, dict) else None
+        if stream is None:
+            raise BedrockError(f"Bedrock ({config.model_id}) returned no stream", code="InvalidResponse")
+        parts: list[str] = []
+        stop_reason, usage = "", {}
+        try:
+            for event in stream:
+                if not isinstance(event, dict):
+                    raise BedrockError(
+                        f"Bedrock ({config.model_id}) sent an event that is not an object", code="InvalidResponse"
+                    )
+                error = next((name for name in event if name in _STREAM_ERRORS), None)
+                if error is not None:
+                    if last_whole_sentences("".join(parts)):
+                        stop_reason = "max_tokens"
+                        break
+                    raise BedrockError(
+                        f"Bedrock ConverseStream on {config.model_id} failed: {error}",
+                        code=error[0].upper() + error[1:],
+                        retryable=_STREAM_ERRORS[error],
+                    )
+                if "contentBlockDelta" in event:
+                    text = (event["contentBlockDelta"].get("delta") or {}).get("text")
+                    if text is not None and not isinstance(text, str):
+                        raise BedrockError(
+                            f"Bedrock ({config.model_id}) sent a text delta that is not a string",
+                            code="InvalidResponse",
+                        )
+                    if text:
+                        parts.append(text)
+                        if config.max_sentences is not None and has_sentences("".join(parts), config.max_sentences):
+                            stop_reason = "max_sentences"
+                            break
+                elif "messageStop" in event:
+                    stop_reason = str(event["messageStop"].get("stopReason") or "")
+                elif "metadata" in event:
+                    usage = event["metadata"].get("usage") or {}
+        finally:
+            close = getattr(stream, "close", None)
+            if stop_reason == "max_sentences" and callable(close):
+                close()  # stop reading: the rest of the answer is not waited for
+        return _Raw("".join(parts).strip(), stop_reason, usage)
+
+
+def _raw_from_response(payload: Any, model_id: str) -> _Raw:
+    """The text, stop reason and usage of a Converse response (shape in the module docstring).
 
     Raises:
-        BedrockError: ``InvalidResponse`` when the body has another shape, ``EmptyResponse`` when it holds no text.
+        BedrockError: ``InvalidResponse`` when the response has another shape.
     """
 
     def invalid(what: str) -> BedrockError:
-        return BedrockError(f"Bedrock ({model_id}) returned a body whose {what}", code="InvalidResponse")
+        return BedrockError(f"Bedrock ({model_id}) returned a response whose {what}", code="InvalidResponse")
 
     if not isinstance(payload, dict):
-        raise invalid("top level is not a JSON object")
-    blocks = payload.get("content")
+        raise invalid("top level is not an object")
+    message = (payload.get("output") or {}).get("message") if isinstance(payload.get("output"), dict) else None
+    blocks = message.get("content") if isinstance(message, dict) else None
     if blocks is None:
         blocks = []
     if not isinstance(blocks, list) or not all(isinstance(block, dict) for block in blocks):
         raise invalid("content is not a list of blocks")
-    texts: list[Any] = [block.get("text") for block in blocks if block.get("type") == "text"]
+    texts: list[Any] = [block["text"] for block in blocks if "text" in block]
     if not all(isinstance(text, str) for text in texts):
         raise invalid("text blocks do not all hold a string")
-    raw_text = "".join(texts).strip()
-    stop_reason = payload.get("stop_reason")
-    stop_reason = stop_reason if isinstance(stop_reason, str) else ""
+    stop_reason = payload.get("stopReason")
     usage = payload.get("usage")
-    usage = {} if usage is None else usage
-    if not isinstance(usage, dict):
+    if usage is not None and not isinstance(usage, dict):
         raise invalid("usage is not an object")
-    counts = [usage.get(key) or 0 for key in ("input_tokens", "output_tokens")]
+    return _Raw("".join(texts).strip(), stop_reason if isinstance(stop_reason, str) else "", usage or {})
+
+
+def _finish(raw: _Raw, config: GenerationConfig, *, fallback_text: str, whole_sentences: bool) -> BedrockReply:
+    """Usage checked, then the text cut to whole sentences as the module docstring says."""
+    counts = [
+        raw.usage.get(key) or 0
+        for key in ("inputTokens", "outputTokens", "cacheReadInputTokens", "cacheWriteInputTokens")
+    ]
     if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
-        raise invalid("usage token counts are not whole numbers")
-    input_tokens, output_tokens = counts
-    if not raw_text:
-        raise BedrockError(f"Bedrock ({model_id}) returned no text (stop_reason={stop_reason!r})", code="EmptyResponse")
-    text, truncated = raw_text, False
-    if stop_reason == "max_tokens" and whole_sentences:
-        truncated = True
-        text = last_whole_sentences(raw_text) or fallback_text
-        _logger.info(
-            "Bedrock reply hit max_tokens; cut back to the last whole sentence",
-            extra={
-                "event": "bedrock_reply_truncated",
-                "chars_before": len(raw_text),
-                "chars_after": len(text),
-                "used_fallback": text == fallback_text,
-                "output_tokens": output_tokens,
-            },
+        raise BedrockError(
+            f"Bedrock ({config.model_id}) returned a response whose usage token counts are not whole numbers",
+            code="InvalidResponse",
         )
+    if not raw.text:
+        raise BedrockError(
+            f"Bedrock ({config.model_id}) returned no text (stopReason={raw.stop_reason!r})", code="EmptyResponse"
+        )
+    text, truncated = raw.text, False
+    if whole_sentences:
+        if raw.stop_reason == "max_tokens":
+            truncated = True
+            text = last_whole_sentences(raw.text)
+        text = first_sentences(text, config.max_sentences, config.max_chars) or (
+            fallback_text if truncated or len(raw.text) > config.max_chars else text
+        )
+        if truncated or text != raw.text:
+            _logger.info(
+                "Bedrock reply cut back to whole sentences",
+                extra={
+                    "event": "bedrock_reply_truncated" if truncated else "bedrock_reply_shortened",
+                    "stop_reason": raw.stop_reason,
+                    "chars_before": len(raw.text),
+                    "chars_after": len(text),
+                    "used_fallback": text == fallback_text,
+                    "output_tokens": counts[1],
+                },
+            )
     return BedrockReply(
         text=text,
-        stop_reason=stop_reason,
+        stop_reason=raw.stop_reason,
         truncated=truncated,
-        raw_text=raw_text,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
+        raw_text=raw.text,
+        input_tokens=counts[0],
+        output_tokens=counts[1],
+        cache_read_tokens=counts[2],
+        cache_write_tokens=counts[3],
     )

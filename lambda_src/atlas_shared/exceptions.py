@@ -88,7 +88,7 @@ class SalesforceRequestError(SalesforceError):
 
 
 class BedrockError(AtlasError):
-    """``bedrock-runtime:InvokeModel`` failed, returned no usable text, or had no time to run.
+    """``bedrock-runtime`` Converse or ConverseStream failed, returned no usable text, or had no time to run.
 
     Attributes:
         code: the AWS error code (``ThrottlingException``, ``ReadTimeoutError`` ...) or a short reason

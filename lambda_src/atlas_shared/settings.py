@@ -10,6 +10,12 @@ Variables beyond the contract table are optional and have safe defaults:
 ========================================  ============================================================
 BEDROCK_TOP_P, BEDROCK_TOP_K              sent to Bedrock only when set
 BEDROCK_STOP_SEQUENCES                    JSON list of strings (``["\\nUser:"]``), sent only when set
+BEDROCK_BASE_MODEL_ID                     foundation model behind an application profile / provisioned model
+BEDROCK_MAX_SENTENCES                     stop a spoken reply after this many whole sentences (1..10)
+BEDROCK_STREAM                            ``true``: ConverseStream, reading stops once the sentences are in
+BEDROCK_LATENCY_OPTIMIZED                 ``true``: performanceConfig latency ``optimized``
+BEDROCK_SERVICE_TIER                      ``default`` | ``priority`` | ``flex``: Converse's serviceTier
+BEDROCK_CACHE_SYSTEM_PROMPT               ``true``: a cachePoint after a long enough system prompt
 SCENARIO_TTL_SECONDS                      lifetime of a scenario item (``ExpiresAt``), default 7 days
 SALESFORCE_LEAD_EXTERNAL_ID_FIELD         Lead external-id field for idempotent upserts, e.g. ``Atlas_Key__c``
 SALESFORCE_LEAD_OUTCOME_FIELD             Lead field that receives the call outcome, default ``Description``
@@ -32,7 +38,8 @@ from typing import Any
 
 from .exceptions import ConfigurationError
 
-DEFAULT_BEDROCK_MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+# Claude Haiku 5.5 through the US cross-Region inference profile (issue 8; README "Bedrock").
+DEFAULT_BEDROCK_MODEL_ID = "us.anthropic.claude-haiku-5-5"
 PRE_INITIALIZED_TYPES = ("provisioned-concurrency", "snap-start")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 E164_PATTERN = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -73,6 +80,12 @@ class Settings:
     bedrock_top_p: float | None = _env("BEDROCK_TOP_P", default=None)
     bedrock_top_k: int | None = _env("BEDROCK_TOP_K", default=None)
     bedrock_stop_sequences: tuple[str, ...] = _env("BEDROCK_STOP_SEQUENCES", default=())
+    bedrock_base_model_id: str | None = _env("BEDROCK_BASE_MODEL_ID", default=None)
+    bedrock_max_sentences: int | None = _env("BEDROCK_MAX_SENTENCES", default=None)
+    bedrock_stream: bool = _env("BEDROCK_STREAM", default=False)
+    bedrock_latency_optimized: bool = _env("BEDROCK_LATENCY_OPTIMIZED", default=False)
+    bedrock_service_tier: str | None = _env("BEDROCK_SERVICE_TIER", default=None)
+    bedrock_cache_system_prompt: bool = _env("BEDROCK_CACHE_SYSTEM_PROMPT", default=False)
 
     conversation_history_turns: int = _env("CONVERSATION_HISTORY_TURNS", default=6)
 
@@ -188,6 +201,13 @@ def _string_list(raw: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _boolean(raw: str) -> bool:
+    value = raw.lower()
+    if value not in ("true", "false"):
+        raise ValueError(f"{raw!r} is not true or false")
+    return value == "true"
+
+
 def _text(raw: str) -> str:
     return raw
 
@@ -210,6 +230,12 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "SCENARIO_TTL_SECONDS": _ranged_int(60, 366 * 24 * 3600),
     "BEDROCK_MODEL_ID": _matching(re.compile(r"^[A-Za-z0-9.:/_-]{1,2048}$"), "a Bedrock model id or ARN"),
     "BEDROCK_MAX_TOKENS": _ranged_int(1, 4096),
+    "BEDROCK_BASE_MODEL_ID": _matching(re.compile(r"^[a-z0-9-]+\.[A-Za-z0-9.:_-]{1,200}$"), "a foundation-model id"),
+    "BEDROCK_MAX_SENTENCES": _ranged_int(1, 10),
+    "BEDROCK_STREAM": _boolean,
+    "BEDROCK_LATENCY_OPTIMIZED": _boolean,
+    "BEDROCK_SERVICE_TIER": _choice(("default", "priority", "flex")),
+    "BEDROCK_CACHE_SYSTEM_PROMPT": _boolean,
     "BEDROCK_TEMPERATURE": _ranged_float(0.0, 1.0),
     "BEDROCK_TOP_P": _ranged_float(0.0, 1.0),
     "BEDROCK_TOP_K": _ranged_int(0, 500),

@@ -16,7 +16,6 @@ time is up, ``"hang"`` times out, ``"throttle"`` (AWS) answers ThrottlingExcepti
 
 from __future__ import annotations
 
-import io
 import json
 import socket
 from collections.abc import Callable, Sequence
@@ -25,7 +24,6 @@ from typing import Any
 
 import requests
 from botocore.exceptions import ClientError, ReadTimeoutError
-from botocore.response import StreamingBody
 
 from atlas_shared import clients
 from tests.conftest import ACCESS_TOKEN, INSTANCE_URL, LambdaContext, bedrock_payload
@@ -108,11 +106,10 @@ class SlowAwsClient:
 
 
 def bedrock_answer(text: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """An ``invoke_model`` answer speaking ``text``."""
+    """A ``converse`` answer speaking ``text``."""
 
     def answer(_: dict[str, Any]) -> dict[str, Any]:
-        raw = json.dumps(bedrock_payload(text)).encode()
-        return {"body": StreamingBody(io.BytesIO(raw), len(raw)), "contentType": "application/json"}
+        return bedrock_payload(text)
 
     return answer
 

@@ -67,7 +67,7 @@ def test_turn_records_bedrock_and_salesforce_subsegments(
     names = {sub.name for sub in segment.subsegments}
     xray_on.end_segment()  # emits to 127.0.0.1:2000 over UDP; nobody listens, nothing fails
 
-    assert {"bedrock.invoke_model", "salesforce.connect"} <= names
+    assert {"bedrock.converse", "salesforce.connect"} <= names
     assert "dynamodb" in names  # boto3 is patched
     salesforce = next(sub for sub in segment.subsegments if sub.name == "salesforce.connect")
     assert any(child.name == "login.salesforce.com" for child in salesforce.subsegments)  # requests is patched

@@ -64,7 +64,7 @@ class Dependencies:
             secret,
             {"get_secret_value": lambda _: {"SecretString": json.dumps(salesforce_secret)}},
         )
-        self.bedrock = SlowAwsClient(self.clock, "bedrock-runtime", model, {"invoke_model": bedrock_answer(REPLY)})
+        self.bedrock = SlowAwsClient(self.clock, "bedrock-runtime", model, {"converse": bedrock_answer(REPLY)})
         self.salesforce = SlowSalesforce(self.clock, token=token, lead=lead, record=LEAD)
         clients.set_client("dynamodb", self.dynamodb)
         clients.set_client("secretsmanager", self.secrets)

@@ -70,7 +70,7 @@ def test_generate_ends_with_a_named_error_before_its_timeout(
     model_calls: int,
 ) -> None:
     handler = load_handler("GenerateDynamicScenarioHandler")
-    model_client = SlowAwsClient(clock, "bedrock-runtime", model, {"invoke_model": bedrock_answer(SCENARIO_JSON)})
+    model_client = SlowAwsClient(clock, "bedrock-runtime", model, {"converse": bedrock_answer(SCENARIO_JSON)})
     table_client = SlowAwsClient(clock, "dynamodb", table, {"put_item": lambda _: {}})
     clients.set_client("bedrock-runtime", model_client)
     clients.set_client("dynamodb", table_client)
@@ -91,7 +91,7 @@ def test_generate_succeeds_after_one_stalled_attempt(
     handler = load_handler("GenerateDynamicScenarioHandler")
     clients.set_client(
         "bedrock-runtime",
-        SlowAwsClient(clock, "bedrock-runtime", ["hang", "slow"], {"invoke_model": bedrock_answer(SCENARIO_JSON)}),
+        SlowAwsClient(clock, "bedrock-runtime", ["hang", "slow"], {"converse": bedrock_answer(SCENARIO_JSON)}),
     )
     clients.set_client("dynamodb", SlowAwsClient(clock, "dynamodb", "slow", {"put_item": lambda _: {}}))
     result = handler.lambda_handler(

@@ -207,7 +207,7 @@ def test_bedrock_retries_only_when_a_full_attempt_fits(
 ) -> None:
     """30 s: the first attempt stalls 12 s, 16 s are left, so a second fits. 20 s: 6 s are left, so it doesn't."""
     monkeypatch.setattr(bedrock, "_sleep", clock.advance)
-    client = SlowAwsClient(clock, "bedrock-runtime", "hang", {"invoke_model": bedrock_answer("Hi.")})
+    client = SlowAwsClient(clock, "bedrock-runtime", "hang", {"converse": bedrock_answer("Hi.")})
     with invocation(clock, timeout), pytest.raises(BedrockError) as caught:
         _invoke(client)
     assert caught.value.code == "ReadTimeoutError" and caught.value.retryable
@@ -217,14 +217,14 @@ def test_bedrock_retries_only_when_a_full_attempt_fits(
 
 def test_bedrock_retry_after_throttling_can_answer(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bedrock, "_sleep", clock.advance)
-    client = SlowAwsClient(clock, "bedrock-runtime", ["throttle", "slow"], {"invoke_model": bedrock_answer("Hi.")})
+    client = SlowAwsClient(clock, "bedrock-runtime", ["throttle", "slow"], {"converse": bedrock_answer("Hi.")})
     with invocation(clock, 30):
         assert _invoke(client).text == "Hi."
     assert client.calls == ["invoke_model", "invoke_model"] and clock.now <= 30 - SAFETY_MARGIN_SECONDS
 
 
 def test_bedrock_is_not_called_without_time_for_one_attempt(clock: FakeClock) -> None:
-    client = SlowAwsClient(clock, "bedrock-runtime", "ok", {"invoke_model": bedrock_answer("Hi.")})
+    client = SlowAwsClient(clock, "bedrock-runtime", "ok", {"converse": bedrock_answer("Hi.")})
     with invocation(clock, 13), pytest.raises(BedrockError) as caught:
         _invoke(client)
     assert caught.value.code == "DeadlineExceeded" and client.calls == []
