@@ -220,7 +220,7 @@ def test_bedrock_retry_after_throttling_can_answer(clock: FakeClock, monkeypatch
     client = SlowAwsClient(clock, "bedrock-runtime", ["throttle", "slow"], {"converse": bedrock_answer("Hi.")})
     with invocation(clock, 30):
         assert _invoke(client).text == "Hi."
-    assert client.calls == ["invoke_model", "invoke_model"] and clock.now <= 30 - SAFETY_MARGIN_SECONDS
+    assert client.calls == ["converse", "converse"] and clock.now <= 30 - SAFETY_MARGIN_SECONDS
 
 
 def test_bedrock_is_not_called_without_time_for_one_attempt(clock: FakeClock) -> None:
