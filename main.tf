@@ -12,8 +12,7 @@ locals {
 
   scenario_table_name = split("/", var.scenario_table_arn)[1]
 
-  bedrock_model_arn = startswith(var.bedrock.model_id, "arn:") ? var.bedrock.model_id : "arn:${local.partition}:bedrock:${local.region}::foundation-model/${var.bedrock.model_id}"
-  connect_instance  = "arn:${local.partition}:connect:${local.region}:${local.account_id}:instance/${var.connect.instance_id}"
+  connect_instance = "arn:${local.partition}:connect:${local.region}:${local.account_id}:instance/${var.connect.instance_id}"
 
   common_environment = {
     LOG_LEVEL = var.log_level
@@ -41,19 +40,21 @@ locals {
       provisioned_concurrent_executions = 1
       environment = merge(local.salesforce_environment, {
         SCENARIO_TABLE_NAME        = local.scenario_table_name
-        BEDROCK_MODEL_ID           = var.bedrock.model_id
         BEDROCK_MAX_TOKENS         = tostring(var.bedrock.turn.max_tokens)
         BEDROCK_TEMPERATURE        = tostring(var.bedrock.turn.temperature)
+        BEDROCK_MAX_SENTENCES      = tostring(var.bedrock.turn.max_sentences)
+        BEDROCK_STREAM             = tostring(var.bedrock.turn.streaming)
         CONVERSATION_HISTORY_TURNS = tostring(var.conversation_history_turns)
-      })
+      }, local.bedrock_environment)
       policy_statements = merge(local.salesforce_policy, {
         scenario_table = {
           actions   = ["dynamodb:GetItem"]
           resources = [var.scenario_table_arn]
         }
+        # Converse needs bedrock:InvokeModel, ConverseStream bedrock:InvokeModelWithResponseStream (bedrock.tf).
         bedrock_model = {
-          actions   = ["bedrock:InvokeModel"]
-          resources = [local.bedrock_model_arn]
+          actions   = [var.bedrock.turn.streaming ? "bedrock:InvokeModelWithResponseStream" : "bedrock:InvokeModel"]
+          resources = local.bedrock_model_resources
         }
       })
     }
@@ -62,20 +63,19 @@ locals {
       memory_size                       = 512
       timeout                           = 60
       provisioned_concurrent_executions = 0
-      environment = {
+      environment = merge({
         SCENARIO_TABLE_NAME = local.scenario_table_name
-        BEDROCK_MODEL_ID    = var.bedrock.model_id
         BEDROCK_MAX_TOKENS  = tostring(var.bedrock.scenario.max_tokens)
         BEDROCK_TEMPERATURE = tostring(var.bedrock.scenario.temperature)
-      }
+      }, local.bedrock_environment)
       policy_statements = {
         scenario_table = {
           actions   = ["dynamodb:PutItem"]
           resources = [var.scenario_table_arn]
         }
         bedrock_model = {
-          actions   = ["bedrock:InvokeModel"]
-          resources = [local.bedrock_model_arn]
+          actions   = ["bedrock:InvokeModel"] # Converse: the scenario needs the whole JSON answer
+          resources = local.bedrock_model_resources
         }
       }
     }

@@ -208,29 +208,47 @@ variable "scenario_table_arn" {
 
 variable "bedrock" {
   type = object({
-    model_id = optional(string, "anthropic.claude-3-5-sonnet-20240620-v1:0")
+    model_id = optional(string, "us.anthropic.claude-haiku-5-5")
     turn = optional(object({
-      max_tokens  = optional(number, 150)
-      temperature = optional(number, 0.7)
+      max_tokens    = optional(number, 150)
+      temperature   = optional(number, 0.7)
+      max_sentences = optional(number, 3)
+      streaming     = optional(bool, true)
     }), {})
     scenario = optional(object({
       max_tokens  = optional(number, 200)
       temperature = optional(number, 0.8)
     }), {})
+    latency_optimized   = optional(bool, false)
+    service_tier        = optional(string)
+    cache_system_prompt = optional(bool, false)
   })
-  description = "Bedrock model and generation settings (Task 4): `turn` for LexFulfillmentHandler's replies, `scenario` for GenerateDynamicScenarioHandler's scenario and greeting."
+  description = "Bedrock model and generation settings (Task 4, issue 8; README \"Bedrock\"). `model_id`: a foundation-model id, a system inference profile id (us./eu./apac./jp./au./ca./us-gov./global.), or an inference profile, application inference profile, foundation-model or provisioned model ARN. `turn` for LexFulfillmentHandler's replies (`max_sentences` stops a spoken reply after that many whole sentences; `streaming` uses ConverseStream and stops reading once they are in), `scenario` for GenerateDynamicScenarioHandler's scenario and greeting. `latency_optimized` sends performanceConfig latency=optimized (only where the model and Region offer it), `cache_system_prompt` a prompt-cache point after a system prompt long enough to be cached, `service_tier` Converse's serviceTier (refused: see the README)."
   default     = {}
 
   validation {
     condition = alltrue([for g in [var.bedrock.turn, var.bedrock.scenario] :
       g.max_tokens >= 1 && g.max_tokens <= 4096 && g.temperature >= 0 && g.temperature <= 1
     ])
-    error_message = "bedrock max_tokens must be 1-4096 and temperature 0-1 (Anthropic Messages API)."
+    error_message = "bedrock max_tokens must be 1-4096 and temperature 0-1."
   }
 
   validation {
-    condition     = length(var.bedrock.model_id) <= 2048 && can(regex("^[A-Za-z0-9.:/_-]+$", var.bedrock.model_id))
-    error_message = "bedrock.model_id must be a Bedrock model id (e.g. anthropic.claude-3-5-sonnet-20240620-v1:0) or model ARN: letters, digits and . : / _ - only; got \"${var.bedrock.model_id}\"."
+    condition = length(var.bedrock.model_id) <= 2048 && (
+      can(regex("^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:([0-9]{12})?:(foundation-model|inference-profile|application-inference-profile|provisioned-model)/[A-Za-z0-9.:_-]+$", var.bedrock.model_id)) ||
+      can(regex("^[a-z0-9-]+\\.[A-Za-z0-9._:-]+$", var.bedrock.model_id))
+    )
+    error_message = "bedrock.model_id \"${var.bedrock.model_id}\" is not a Bedrock model id. Accepted forms: a foundation-model id (anthropic.claude-haiku-5-5); a system inference profile id (us.anthropic.claude-haiku-5-5; prefixes us, us-gov, eu, apac, jp, au, ca, global); or the ARN of a foundation model (arn:aws:bedrock:REGION::foundation-model/ID), an inference profile (arn:aws:bedrock:REGION:ACCOUNT:inference-profile/ID), an application inference profile (arn:aws:bedrock:REGION:ACCOUNT:application-inference-profile/ID) or a provisioned model (arn:aws:bedrock:REGION:ACCOUNT:provisioned-model/ID)."
+  }
+
+  validation {
+    condition     = var.bedrock.turn.max_sentences >= 1 && var.bedrock.turn.max_sentences <= 10 && floor(var.bedrock.turn.max_sentences) == var.bedrock.turn.max_sentences
+    error_message = "bedrock.turn.max_sentences must be a whole number from 1 to 10 (3 suits a phone call)."
+  }
+
+  validation {
+    condition     = var.bedrock.service_tier == null
+    error_message = "bedrock.service_tier: the python3.12 Lambda runtime's botocore has no Converse serviceTier parameter (neither has botocore 1.40.61, this repository's pin), so the handlers could not send it. Leave it unset; see the README's Bedrock section."
   }
 }
 

@@ -221,9 +221,11 @@ run "environment_carries_the_settings" {
       SALESFORCE_SECRET_ARN      = "arn:aws:secretsmanager:us-west-2:123456789012:secret:atlasengine/salesforce-AbCdEf"
       SECRETS_CACHE_TTL_SECONDS  = "300"
       SCENARIO_TABLE_NAME        = "AtlasEngineScenarios"
-      BEDROCK_MODEL_ID           = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+      BEDROCK_MODEL_ID           = "us.anthropic.claude-haiku-5-5"
       BEDROCK_MAX_TOKENS         = "150"
       BEDROCK_TEMPERATURE        = "0.7"
+      BEDROCK_MAX_SENTENCES      = "3"
+      BEDROCK_STREAM             = "true"
       CONVERSATION_HISTORY_TURNS = "6"
     })
     error_message = "LexFulfillmentHandler's environment must carry docs/contracts.md's settings (max_tokens 150, temperature 0.7, TTL 300)."
@@ -290,8 +292,13 @@ run "least_privilege_per_function" {
         resources = ["*"]
       }
       bedrockmodel = {
-        actions   = ["bedrock:InvokeModel"]
-        resources = ["arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0"]
+        actions = ["bedrock:InvokeModelWithResponseStream"]
+        resources = [
+          "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-haiku-5-5",
+          "arn:aws:bedrock:us-east-2::foundation-model/anthropic.claude-haiku-5-5",
+          "arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.anthropic.claude-haiku-5-5",
+          "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-haiku-5-5",
+        ]
       }
       salesforcesecret = {
         actions   = ["secretsmanager:GetSecretValue"]

@@ -136,7 +136,7 @@ run "default_alarms_and_dashboard" {
   assert {
     condition = contains(flatten([for w in jsondecode(module.monitoring.dashboard_body).widgets : [
       for r in w.properties.metrics : "${r[0]}/${r[1]}/${r[2]}=${r[3]}" if try(r[0] == "AWS/Bedrock", false)
-    ] if w.type == "metric"]), "AWS/Bedrock/InvocationLatency/ModelId=anthropic.claude-3-5-sonnet-20240620-v1:0")
+    ] if w.type == "metric"]), "AWS/Bedrock/InvocationLatency/ModelId=us.anthropic.claude-haiku-5-5")
     error_message = "Bedrock latency must be drawn for var.bedrock.model_id."
   }
 

@@ -25,3 +25,16 @@ mock_data "aws_iam_policy_document" {
     json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
   }
 }
+
+# GetInferenceProfile for the default model, us.anthropic.claude-haiku-5-5: the foundation model in each US Region
+# the profile routes to. Tests of other profiles override it (tests/terraform/bedrock.tftest.hcl).
+mock_data "aws_bedrock_inference_profile" {
+  defaults = {
+    type = "SYSTEM_DEFINED"
+    models = [
+      { model_arn = "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-haiku-5-5" },
+      { model_arn = "arn:aws:bedrock:us-east-2::foundation-model/anthropic.claude-haiku-5-5" },
+      { model_arn = "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-haiku-5-5" },
+    ]
+  }
+}
