@@ -27,6 +27,7 @@ provider "aws" {
   max_retries = 3
 
   endpoints {
+    bedrock        = var.endpoint_url
     cloudwatch     = var.endpoint_url
     dynamodb       = var.endpoint_url
     iam            = var.endpoint_url

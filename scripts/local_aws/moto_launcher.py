@@ -39,6 +39,10 @@ aws_sfn_state_machine (moto answers them with a 500 that the provider retries fo
 - ``ListStateMachineVersions`` (on every read): the versions moto already keeps, newest first.
   Source: https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListStateMachineVersions.html
 
+Bedrock: ``GetInferenceProfile``, which moto 5.2 lacks, for the root module's aws_bedrock_inference_profile data
+source (local_aws/bedrock_profiles.py documents what is emulated).
+Source: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GetInferenceProfile.html
+
 Each adjustment checks that moto still has the shape it patches and stops with a clear error otherwise.
 """
 
@@ -285,6 +289,12 @@ def main(argv: list[str] | None = None) -> None:
     patch_stepfunctions()
     patch_lambda_logging_config()
     patch_lambda_permission_ids()
+    try:
+        from local_aws.bedrock_profiles import patch_bedrock_inference_profiles
+    except ImportError:  # run as a script: scripts/local_aws is sys.path[0]
+        from bedrock_profiles import patch_bedrock_inference_profiles  # type: ignore[no-redef]
+
+    patch_bedrock_inference_profiles()
     from moto.server import main as moto_main
 
     moto_main(argv if argv is not None else sys.argv[1:])
