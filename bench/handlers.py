@@ -133,7 +133,6 @@ def lex_turns(turns: int) -> dict[str, Any]:
     sys.path[:0] = [str(LAMBDA_SRC / "LexFulfillmentHandler"), str(LAMBDA_SRC)]
     import boto3
     import responses
-    from botocore.response import StreamingBody
     from botocore.stub import Stubber
     from moto import mock_aws
 
@@ -189,18 +188,19 @@ def lex_turns(turns: int) -> dict[str, Any]:
         calls.clear()
 
         stubber = Stubber(bedrock)
-        reply = json.dumps(
-            {
-                "content": [{"type": "text", "text": "The premium plan adds priority support. Shall I book a demo?"}],
-                "stop_reason": "end_turn",
-                "usage": {"input_tokens": 400, "output_tokens": 20},
-            }
-        ).encode()
+        reply = {  # a Converse response (API_runtime_Converse.html)
+            "output": {
+                "message": {
+                    "role": "assistant",
+                    "content": [{"text": "The premium plan adds priority support. Shall I book a demo?"}],
+                }
+            },
+            "stopReason": "end_turn",
+            "usage": {"inputTokens": 400, "outputTokens": 20, "totalTokens": 420},
+            "metrics": {"latencyMs": 400},
+        }
         for _ in range(turns + 1):
-            stubber.add_response(
-                "invoke_model",
-                {"body": StreamingBody(io.BytesIO(reply), len(reply)), "contentType": "application/json"},
-            )
+            stubber.add_response("converse", reply)
         with stubber, contextlib.redirect_stdout(io.StringIO()):
             import lambda_function
 
