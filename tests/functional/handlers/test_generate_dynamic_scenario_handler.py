@@ -57,7 +57,13 @@ def test_bedrock_request_uses_200_tokens_at_0_8_and_no_contact_details(
     bedrock.reply(REPLY)
     handler.lambda_handler(load_event("sfn_generate_scenario"), lambda_context)
     (body,) = bedrock.bodies
-    assert set(bedrock.requests[-1]) == {"modelId", "system", "messages", "inferenceConfig", "additionalModelRequestFields"}
+    assert set(bedrock.requests[-1]) == {
+        "modelId",
+        "system",
+        "messages",
+        "inferenceConfig",
+        "additionalModelRequestFields",
+    }
     assert body["max_tokens"] == 200 and body["temperature"] == 0.8
     prompt = body["messages"][0]["content"]
     assert "Analytical Engines Ltd" in prompt and "CTO" in prompt

@@ -146,7 +146,13 @@ def test_bedrock_gets_the_scenario_the_lead_and_the_history(
     lex.lambda_handler(next_turn(first_event, first, inputTranscript="Is onboarding included?"), lambda_context)
 
     body = bedrock.bodies[-1]
-    assert set(bedrock.requests[-1]) == {"modelId", "system", "messages", "inferenceConfig", "additionalModelRequestFields"}
+    assert set(bedrock.requests[-1]) == {
+        "modelId",
+        "system",
+        "messages",
+        "inferenceConfig",
+        "additionalModelRequestFields",
+    }
     assert body["max_tokens"] == 150 and body["temperature"] == 0.7
     assert SCENARIO in body["system"]
     assert "Ada Lovelace" in body["system"] and "Analytical Engines Ltd" in body["system"]
