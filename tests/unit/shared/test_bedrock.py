@@ -498,3 +498,9 @@ def test_a_refused_stream_is_not_retried(bedrock: FakeBedrock) -> None:
     with pytest.raises(BedrockError) as caught:
         bedrock_invoke(STREAMING)
     assert caught.value.code == "AccessDeniedException" and len(bedrock.requests) == 1
+
+
+def test_terraform_reads_the_same_models_table() -> None:
+    """One table: the root module's plan-time checks read the file the handlers read."""
+    bedrock_tf = (models.TABLE_PATH.parents[2] / "bedrock.tf").read_text()
+    assert 'file("${path.module}/lambda_src/atlas_shared/models.json")' in bedrock_tf
