@@ -1,6 +1,6 @@
 # AtlasEngine Phase 1: build the Lambda zips, apply the Terraform module, test everything.
 #   make run    build the zips and apply examples/local against moto server, then check a second plan is empty
-#   make test   pytest, terraform fmt/validate/test, checkov and the README check
+#   make test   ruff, the test-collection check, pytest, terraform fmt/validate/test, checkov and the README check
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -18,11 +18,11 @@ export CHECKPOINT_DISABLE := 1
 TF_MODULE_DIRS := . $(wildcard modules/*)
 TF_EXAMPLE_DIRS := $(wildcard examples/*)
 
-.PHONY: help venv build run test lint pytest tf-fmt tf-validate tf-test checkov bench clean
+.PHONY: help venv build run test lint pytest check-collection tf-fmt tf-validate tf-test checkov bench clean
 
 help:
 	@echo "make run    build the zips, apply examples/local against moto, check that a second plan shows no changes"
-	@echo "make test   every check: ruff, pytest, terraform fmt/validate/test, checkov, README coverage"
+	@echo "make test   every check: ruff, every test file collected, pytest, terraform fmt/validate/test, checkov, README coverage"
 	@echo "make bench  the benchmarks whose figures the README reports"
 
 $(VENV)/.installed: requirements-dev.txt requirements-build.txt
@@ -46,6 +46,10 @@ lint: venv
 
 pytest: venv
 	$(VPY) -m pytest
+
+# Fails when a test_*.py under tests/ is not collected (e.g. in a folder named build or dist, which pytest skips).
+check-collection: venv
+	$(VPY) scripts/check_collection.py
 
 tf-fmt:
 	$(TERRAFORM) fmt -check -recursive -diff
@@ -73,7 +77,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 checkov: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
-test: lint pytest tf-fmt tf-validate tf-test checkov
+test: lint check-collection pytest tf-fmt tf-validate tf-test checkov
 
 bench: build
 	mkdir -p bench/results
