@@ -73,7 +73,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=default_jobs(),
         metavar="N",
-        help="functions built at once (default: %(default)s)",
+        help="functions built at once (default: the CPU count, at most 4)",
     )
     parser.add_argument(
         "--root",
