@@ -15,6 +15,9 @@ TF_INIT_FLAGS := -input=false -backend=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$
 export TF_IN_AUTOMATION := 1
 export CHECKPOINT_DISABLE := 1
 
+# Condenses `pip install` output to a line per package being fetched, then one for the install step.
+PIP_PROGRESS := /^(Collecting|Processing) /{print "    " $$0; fflush()} /^Installing collected packages/{print "    installing " NF-3 " packages"; fflush()}
+
 TF_MODULE_DIRS := . $(wildcard modules/*)
 TF_EXAMPLE_DIRS := $(wildcard examples/*)
 
@@ -27,9 +30,10 @@ help:
 
 $(VENV)/.installed: requirements-dev.txt requirements-build.txt
 	@test -n "$(PYTHON)" || { echo "No Python 3.12 found (see scripts/find-python)"; exit 1; }
+	@echo "==> creating $(VENV) and installing requirements-dev.txt (a minute or two on a fresh clone)"
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet --upgrade pip
-	$(VPY) -m pip install --quiet -r requirements-dev.txt
+	$(VPY) -m pip install --progress-bar off -r requirements-dev.txt | awk '$(PIP_PROGRESS)'
 	touch $@
 
 venv: $(VENV)/.installed

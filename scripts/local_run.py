@@ -15,7 +15,8 @@ Stages, in order:
    the placeholder Salesforce secret are created by examples/local's own Terraform, to show their shape.
 3. `terraform init` and `terraform apply` of examples/local through python-terraform (local_aws/terraform_cli.py),
    with fresh state (moto starts empty each run), passing moto's endpoint, the bot ids, the manifest path and
-   this interpreter for the Lex code hook script. init uses `-plugin-dir=$TF_PLUGIN_DIR` when it is set.
+   this interpreter for the Lex code hook script. init uses a local provider mirror (`-plugin-dir`) when
+   --plugin-dir, TF_PLUGIN_DIR or scripts/tf-plugin-dir names one, as the Makefile does.
 4. A second `terraform plan -detailed-exitcode`: it must show no changes; otherwise the plan is printed and the
    run fails.
 5. Check in moto with boto3: the bot alias's code hook is LexFulfillmentHandler's live alias ARN and its other
@@ -23,6 +24,9 @@ Stages, in order:
    the manifest's zip (CodeSha256 equals the manifest's base64 SHA-256).
 6. Print a summary: per function its published version, alias, zip size and base64 SHA-256, then the Lex code
    hook ARN, the state machine ARN and the dashboard name.
+
+While terraform runs, its output is condensed to a line per finished resource (``[12/47] <address> created
+(2s)``), its 10-second "still creating" heartbeat and the plan's totals; the full output is in terraform.log.
 
 Exit codes: 0 success, 1 a failed stage (the message says which and where its log is), 2 bad arguments or no
 manifest, 130 interrupted. tests/e2e reuses `LocalRunSettings`, `local_stack` and `verify_stack`.
@@ -35,6 +39,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -54,7 +59,7 @@ from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
 from local_aws.emulator import MotoServer  # noqa: E402
 from local_aws.errors import FixtureError, LocalRunError, TerraformError, VerificationError  # noqa: E402
 from local_aws.fixtures import LexFixture, bot_alias_problems, create_lex_fixture  # noqa: E402
-from local_aws.terraform_cli import PlanResult, TerraformRunner  # noqa: E402
+from local_aws.terraform_cli import PlanResult, TerraformProgress, TerraformRunner  # noqa: E402
 
 REPO_ROOT = SCRIPTS_DIR.parent
 FUNCTION_NAMES = (
@@ -245,11 +250,37 @@ def read_manifest(path: Path) -> dict[str, Any]:
     return dict(manifest)
 
 
+PLUGIN_DIR_FINDER = SCRIPTS_DIR / "tf-plugin-dir"
+
+
+def find_plugin_dir(environ: Mapping[str, str] = os.environ, finder: Path = PLUGIN_DIR_FINDER) -> str | None:
+    """The provider mirror for ``terraform init -plugin-dir``, found as the Makefile finds it.
+
+    TF_PLUGIN_DIR wins when it is set: a path is used as it is, an empty value means "use the registry" (the
+    Makefile exports it empty when it found no mirror). When it is not set at all, as when this script is run
+    directly, ``scripts/tf-plugin-dir`` looks in the usual places (/opt/tf-plugins, ~/.terraform.d/plugins, ...)
+    for a folder holding ``registry.terraform.io/hashicorp/aws``.
+
+    Returns:
+        The mirror's path, or None to let init use the registry (no mirror found, or the finder failed).
+    """
+    if "TF_PLUGIN_DIR" in environ:
+        return environ["TF_PLUGIN_DIR"] or None
+    # The finder reads TF_PLUGIN_DIR and HOME itself: give it ``environ`` (over this process's PATH and the rest).
+    env = {k: v for k, v in {**os.environ, **environ}.items() if k != "TF_PLUGIN_DIR"}
+    try:
+        found = subprocess.run([str(finder)], capture_output=True, text=True, env=env, check=False, timeout=120).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return found.strip() or None
+
+
 def settings_from_args(argv: list[str] | None = None, environ: Mapping[str, str] = os.environ) -> LocalRunSettings:
     """Parse the command line (defaults are what `make run` does); see `--help`.
 
-    Environment: MOTO_PORT (default for --port), TF_PLUGIN_DIR (init's -plugin-dir; empty uses the registry),
-    TERRAFORM (terraform executable, default from PATH), LOCAL_RUN_KEEP_RUNNING=1 (as --keep-running).
+    Environment: MOTO_PORT (default for --port), TF_PLUGIN_DIR (init's -plugin-dir; empty uses the registry;
+    unset: found by scripts/tf-plugin-dir, see `find_plugin_dir`), TERRAFORM (terraform executable, default from
+    PATH), LOCAL_RUN_KEEP_RUNNING=1 (as --keep-running).
     """
     parser = argparse.ArgumentParser(
         prog="local_run.py",
@@ -289,6 +320,11 @@ def settings_from_args(argv: list[str] | None = None, environ: Mapping[str, str]
         help="terraform executable (default: from PATH; env TERRAFORM)",
     )
     parser.add_argument(
+        "--plugin-dir",
+        help="provider mirror for `terraform init -plugin-dir` ('' for the registry; default: env TF_PLUGIN_DIR, "
+        "else what scripts/tf-plugin-dir finds)",
+    )
+    parser.add_argument(
         "--fixtures-only",
         action="store_true",
         help="only start moto and create the Lex V2 bot and alias, print examples/local's variables, wait for Ctrl-C",
@@ -310,7 +346,7 @@ def settings_from_args(argv: list[str] | None = None, environ: Mapping[str, str]
         port=args.port,
         python=args.python,
         terraform_bin=args.terraform,
-        plugin_dir=environ.get("TF_PLUGIN_DIR") or None,
+        plugin_dir=(args.plugin_dir or None) if args.plugin_dir is not None else find_plugin_dir(environ),
         keep_running=args.keep_running,
         fixtures_only=args.fixtures_only,
     )
@@ -331,6 +367,11 @@ def _fresh_work_dir(settings: LocalRunSettings) -> None:
 
 def _step(message: str) -> None:
     print(f"==> {message}", flush=True)
+
+
+def _progress(line: str) -> None:
+    """Terraform's condensed progress (local_aws.terraform_cli.TerraformProgress), printed as it comes."""
+    print(line, flush=True)
 
 
 @contextmanager
@@ -367,6 +408,7 @@ def local_stack(settings: LocalRunSettings, init: bool = True) -> Iterator[Local
             terraform_bin=settings.terraform_bin,
             env=terraform_environment(settings),
             unset_env=UNSET_AWS_ENVIRONMENT,
+            on_output=TerraformProgress(_progress),
         )
         if init:
             _step("terraform init" + (f" -plugin-dir={settings.plugin_dir}" if settings.plugin_dir else ""))

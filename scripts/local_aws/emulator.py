@@ -24,6 +24,27 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def log_cause(log_path: Path, max_chars: int = 300) -> str:
+    """Why moto stopped, from the end of its log, for the one-line failure message.
+
+    The last two top-level lines of the log (traceback frames, which are indented, and the "Traceback" header
+    left out), joined by a space and cut to ``max_chars``; e.g. for a port conflict, werkzeug's "Address already
+    in use" and "Port 5000 is in use by another program. Either identify and stop that program, or start the
+    server with a different port."; for a crash, the exception line. Empty when the log is missing or empty.
+    """
+    try:
+        lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    top_level = [
+        line.strip()
+        for line in lines[-20:]
+        if line.strip() and not line[:1].isspace() and not line.startswith("Traceback (most recent call last)")
+    ]
+    cause = " ".join(top_level[-2:])
+    return cause if len(cause) <= max_chars else cause[: max_chars - 3] + "..."
+
+
 class MotoServer:
     """moto in server mode (via moto_launcher.py) as a context manager.
 
@@ -79,9 +100,10 @@ class MotoServer:
         deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
+                cause = log_cause(self.log_path)
                 raise EmulatorError(
-                    f"moto server exited with code {self._process.returncode} while starting on port {self.port}; "
-                    f"see {self.log_path}"
+                    f"moto server exited with code {self._process.returncode} while starting on port {self.port}"
+                    f"{': ' + cause if cause else ''}; see {self.log_path}"
                 )
             if self.is_answering():
                 return
