@@ -26,7 +26,7 @@ TF_EXAMPLE_DIRS := $(wildcard examples/*)
 help:
 	@echo "make run    build the zips, apply examples/local against moto, check that a second plan shows no changes"
 	@echo "make test   every check: ruff, every test file collected, pytest, terraform fmt/validate/test, checkov, README coverage"
-	@echo "make bench  the benchmarks whose figures the README reports"
+	@echo "make bench  the benchmarks whose figures the README reports (PACKAGE_PY=.../terraform-aws-lambda/package.py adds the side-by-side)"
 
 $(VENV)/.installed: requirements-dev.txt requirements-build.txt
 	@test -n "$(PYTHON)" || { echo "No Python 3.12 found (see scripts/find-python)"; exit 1; }
@@ -85,7 +85,7 @@ test: lint check-collection pytest tf-fmt tf-validate tf-test checkov
 
 bench: build
 	mkdir -p bench/results
-	$(VPY) bench/build.py --output bench/results/build.json
+	$(VPY) bench/build.py --output bench/results/build.json $(if $(PACKAGE_PY),--package-py $(PACKAGE_PY))
 	$(VPY) bench/handlers.py > bench/results/handlers.json
 	cat bench/results/handlers.json
 
