@@ -106,3 +106,22 @@ def test_this_repository_collects_every_test_file() -> None:
     result = check(REPO_ROOT)
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_make_test_runs_the_check() -> None:
+    """`make test` depends on `check-collection`, whose recipe runs the script (dry run: nothing executes)."""
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    test_prerequisites = next(line for line in makefile.splitlines() if line.startswith("test:")).split()[1:]
+    assert "check-collection" in test_prerequisites
+
+    dry_run = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed", "check-collection"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert "scripts/check_collection.py" in dry_run.stdout
