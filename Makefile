@@ -86,6 +86,7 @@ test: lint check-collection pytest tf-fmt tf-validate tf-test checkov
 bench: build
 	mkdir -p bench/results
 	$(VPY) bench/build.py --output bench/results/build.json $(if $(PACKAGE_PY),--package-py $(PACKAGE_PY))
+	$(VPY) bench/bytecode.py --output bench/results/bytecode.json
 	$(VPY) bench/handlers.py > bench/results/handlers.json
 	cat bench/results/handlers.json
 

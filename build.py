@@ -8,7 +8,9 @@ Usage (from the repository root, with the dev virtualenv's Python 3.12)::
     .venv/bin/python build.py --check               # exit 1 if any zip is stale or missing; builds nothing
     .venv/bin/python build.py --import-check        # also import each handler in a clean Python
 
-Prints one line per function: name, built|reused, size, base64 SHA-256, seconds. Errors name the
+Prints one line per function: name, built|reused, size, base64 SHA-256, seconds, and "no bytecode (why)"
+when this Python is not the function runtime's version, so the zip ships sources only (zips carry
+unchecked-hash .pyc files otherwise: lambda_build/bytecode.py). Errors name the
 function and what to do, and exit 1. Ctrl-C or SIGTERM stops the build with one line and exit 130
 (143 for SIGTERM); each zip in dist/ then still matches its manifest entry, or has none. A second
 build into the same dist/ waits for the first. The stages are described in lambda_build/__init__.py.
@@ -97,12 +99,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def format_result(result: FunctionResult) -> str:
-    """One progress line: name, built|reused, size in MB (10^6 bytes), base64 SHA-256, seconds."""
+    """One progress line: name, built|reused, size in MB (10^6 bytes), base64 SHA-256, seconds.
+
+    When the zip carries no pre-compiled bytecode (the build Python is not the runtime's version), the line
+    ends with ``no bytecode (<why>)``.
+    """
     entry = result.entry
-    return (
+    line = (
         f"{result.name:<32} {result.status:<6} {entry.size_bytes / 1e6:8.2f} MB  "
         f"sha256:{entry.source_code_hash}  {result.seconds:6.2f} s"
     )
+    if result.no_bytecode is not None:
+        line += f"  no bytecode ({result.no_bytecode})"
+    return line
 
 
 def _import_check(builder: Builder, names: list[str], pip_runner: PipRunner, out: TextIO) -> list[BuildError]:

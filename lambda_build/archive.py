@@ -9,7 +9,8 @@ order or checkout path. Entries are sorted by name, every folder gets an explici
 timestamp is 1980-01-01 00:00:00 (the zip epoch), modes are 0644 for files, 0755 for folders and for
 files with any executable bit, the creator is Unix, there are no extra fields or comments, and
 every file is deflated at ``COMPRESS_LEVEL`` (the writer is ``zipwriter``). Sources skip hidden files and folders (``.env`` never
-ships), ``__pycache__`` and ``*.pyc``. Zip format: https://pkware.cachefly.net/webdocs/casestudies/APPNOTE.TXT
+ships), ``__pycache__`` and ``*.pyc``: the only bytecode in a zip is what ``bytecode`` compiles
+deterministically for the runtime. Zip format: https://pkware.cachefly.net/webdocs/casestudies/APPNOTE.TXT
 (the same deflate bytes also need the same zlib; CPython's bundled or the system's zlib are stable).
 
 Every ELF file (and every ``*.so``) must be a 64-bit little-endian ELF for the function's machine.
@@ -271,7 +272,8 @@ def merge(sources: list[Member], dependencies: list[Member], *, function: str) -
     Raises:
         ArchiveError: the same top-level name comes from the sources and from the requirements.
     """
-    source_tops = {m.name.split("/")[0] for m in sources}
+    # Top-level __pycache__/ holds bytecode of both sides' top-level modules (lambda_build.bytecode).
+    source_tops = {m.name.split("/")[0] for m in sources} - {"__pycache__"}
     clashes = sorted({m.name.split("/")[0] for m in dependencies} & source_tops)
     if clashes:
         raise ArchiveError(

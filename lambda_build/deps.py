@@ -9,7 +9,8 @@ a changed pin fetches one wheel and a rebuilt tree needs no network at all.
 
 Trimming (``rules.TRIM_RULES``) keeps what imports need and drops what cannot be imported or holds the
 build machine's paths: console-script shims in ``bin/``, C headers, compiled bytecode, test suites,
-Cython/C sources, type stubs, and the installer's own dist-info records. dist-info keeps METADATA
+Cython/C sources, type stubs, and the installer's own dist-info records. (Bytecode is then compiled
+afresh, deterministically, for the runtime: ``dependency_bytecode``.) dist-info keeps METADATA
 (``importlib.metadata.version``), entry_points.txt, top_level.txt, WHEEL and license files.
 
 Completeness: every installed distribution's ``Requires-Dist`` (markers evaluated for the target,
@@ -43,7 +44,8 @@ from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from lambda_build.archive import COMPRESS_LEVEL, Selection, collect_tree, compress_files
+from lambda_build import bytecode
+from lambda_build.archive import COMPRESS_LEVEL, FILE_MODE, Selection, SourceFile, collect_tree, compress_files
 from lambda_build.config import FunctionConfig, marker_environment, platform_tags
 from lambda_build.errors import (
     ArchiveError,
@@ -56,7 +58,7 @@ from lambda_build.hashing import FieldHasher
 from lambda_build.pip import PipRequest, PipRunner
 from lambda_build.requirements import PinnedRequirement, render_for_pip
 from lambda_build.rules import RUNTIME_PROVIDED, TRIM_RULES
-from lambda_build.zipwriter import write_members
+from lambda_build.zipwriter import Member, file_member, write_members
 
 _TRIM = GlobSet(TRIM_RULES)
 _COMPLETE_MARKER = ".complete"
@@ -358,7 +360,7 @@ def find_embedded_path(site: Path, needle: str) -> list[str]:
 
 
 # Bump when install, trim or verification logic changes what lands in a cached tree.
-DEPS_FORMAT = "4"
+DEPS_FORMAT = "5"  # 5: bytecode (lambda_build.bytecode) in the tree
 
 
 def deps_key(config: FunctionConfig, pip_requirements: str) -> str:
@@ -368,6 +370,7 @@ def deps_key(config: FunctionConfig, pip_requirements: str) -> str:
     hasher.add_all("platforms", platform_tags(config.runtime, config.architecture))
     hasher.add_all("trim", TRIM_RULES)
     hasher.add_all("runtime-provided", sorted(RUNTIME_PROVIDED))
+    hasher.add("bytecode", bytecode.identity(config.runtime))
     hasher.add("requirements", pip_requirements)
     return hasher.hexdigest()
 
@@ -539,9 +542,9 @@ def prepare_dependencies(
             installed, pins, marker_environment(config.runtime, config.architecture), function=config.name
         )
         # Compressed once here, copied as-is into every zip that uses this tree.
-        members = compress_files(
-            collect_tree(site, function=config.name), function=config.name, architecture=config.architecture
-        )
+        files = collect_tree(site, function=config.name)
+        members = compress_files(files, function=config.name, architecture=config.architecture)
+        members = sorted(members + dependency_bytecode(config, files), key=lambda m: m.name)
         with (work / MEMBERS_FILE).open("wb") as out:
             write_members(out, members)
         shutil.rmtree(site)
@@ -558,6 +561,22 @@ def prepare_dependencies(
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+
+
+def dependency_bytecode(config: FunctionConfig, files: list[SourceFile]) -> list[Member]:
+    """Pyc members (``lambda_build.bytecode``) for the installed tree's ``.py`` files; none when unavailable.
+
+    A file that does not compile for the runtime (a Python 2 leftover, a template named ``.py``) gets
+    no pyc, as pip's own compileall step would leave it: it cannot be imported either way.
+    """
+    if bytecode.unavailable_reason(config.runtime) is not None:
+        return []
+    sources = [(f.arcname, f.path.read_bytes()) for f in files if f.arcname.endswith(".py")]
+    compiled = bytecode.compile_sources(sources, function=config.name)
+    return [
+        file_member(bytecode.pyc_name(name, config.runtime), data, FILE_MODE, COMPRESS_LEVEL)
+        for name, data in sorted(compiled.pycs.items())
+    ]
 
 
 def parse_requirements_file(path: Path, *, function: str) -> list[PinnedRequirement]:

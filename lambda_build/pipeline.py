@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from lambda_build import bytecode
 from lambda_build.archive import (
     COMPRESS_LEVEL,
+    FILE_MODE,
     TEMP_PREFIX,
     SourceFile,
     StagedZip,
@@ -62,7 +64,7 @@ from lambda_build.manifest import (
 )
 from lambda_build.rules import TRIM_RULES
 from lambda_build.workspace import CacheLock, DistLock, refuse_file
-from lambda_build.zipwriter import read_members
+from lambda_build.zipwriter import Member, file_member, read_members
 
 if TYPE_CHECKING:
     from lambda_build.deps import DependencyTree
@@ -108,12 +110,17 @@ class FunctionInputs:
 
 @dataclass(frozen=True)
 class FunctionResult:
-    """One function's outcome: ``built`` or ``reused``, its manifest entry and wall seconds."""
+    """One function's outcome: ``built`` or ``reused``, its manifest entry and wall seconds.
+
+    ``no_bytecode`` says why the zip carries no pre-compiled bytecode (``bytecode.unavailable_reason``),
+    or is None when it does.
+    """
 
     name: str
     status: Literal["built", "reused"]
     entry: ManifestEntry
     seconds: float
+    no_bytecode: str | None = None
 
 
 @dataclass
@@ -155,6 +162,7 @@ def compute_content_hash(config: FunctionConfig, requirements: bytes | None, sou
         HANDLER,
     )
     hasher.add("runtime", config.runtime.name, "architecture", config.architecture.name)
+    hasher.add("bytecode", bytecode.identity(config.runtime))
     hasher.add(
         "requirements",
         "present" if requirements is not None else "absent",
@@ -348,14 +356,17 @@ class Builder:
         self, config: FunctionConfig, previous: ManifestEntry | None
     ) -> tuple[FunctionResult, StagedZip | None]:
         started = self.clock()
+        no_bytecode = bytecode.unavailable_reason(config.runtime)
         try:
             inputs = self.inputs(config)
             if self.staleness(inputs, previous) is None and previous is not None:
-                return FunctionResult(config.name, "reused", previous, self.clock() - started), None
+                return FunctionResult(config.name, "reused", previous, self.clock() - started, no_bytecode), None
             from lambda_build.deps import check_excludes
 
             self._check_cancelled()
             sources = compress_files(list(inputs.sources), function=config.name, architecture=config.architecture)
+            if no_bytecode is None:
+                sources += source_bytecode(config, inputs.sources)
             active, tree = self._dependency_tree(config, inputs.requirements_path)
             self._check_cancelled()
             dependencies = read_members(tree.members_file.read_bytes()) if tree is not None else None
@@ -363,7 +374,7 @@ class Builder:
             if tree is not None:
                 environment = marker_environment(config.runtime, config.architecture)
                 check_excludes(tree, selection, active, environment, function=config.name)
-            members = merge(sources, selection.kept, function=config.name)
+            members = merge(sources, bytecode.without_orphans(selection.kept), function=config.name)
             self._check_cancelled()
             zip_path = self.zip_path(config.name)
             staged = stage_zip(members, zip_path, function=config.name)
@@ -384,7 +395,7 @@ class Builder:
             architecture=config.architecture.name,
             handler=HANDLER,
         )
-        return FunctionResult(config.name, "built", entry, self.clock() - started), staged
+        return FunctionResult(config.name, "built", entry, self.clock() - started, no_bytecode), staged
 
     def _write_entries(self) -> None:
         if write_manifest(self.paths.manifest, self._entries):
@@ -568,6 +579,28 @@ class Builder:
                     )
                 )
         return stale
+
+
+def source_bytecode(config: FunctionConfig, sources: tuple[SourceFile, ...]) -> list[Member]:
+    """Pyc members for the function's own ``.py`` files (``lambda_build.bytecode``).
+
+    Raises:
+        BuildError: a source file does not compile for the runtime (it could not be imported either).
+    """
+    compiled = bytecode.compile_sources(
+        ((s.arcname, s.path.read_bytes()) for s in sources if s.arcname.endswith(".py")), function=config.name
+    )
+    if compiled.failed:
+        listing = "; ".join(f"{name}: {why}" for name, why in sorted(compiled.failed.items()))
+        raise BuildError(
+            f"source files do not compile for {config.runtime.name}: {listing}",
+            function=config.name,
+            hint="fix the syntax error; the handler could not import this file in Lambda either",
+        )
+    return [
+        file_member(bytecode.pyc_name(name, config.runtime), data, FILE_MODE, COMPRESS_LEVEL)
+        for name, data in sorted(compiled.pycs.items())
+    ]
 
 
 def _wait_through_interrupts(threads: list[threading.Thread]) -> None:

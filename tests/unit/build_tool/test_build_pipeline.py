@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import marshal
 import os
 import random
 import zipfile
@@ -12,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from lambda_build import Builder, BuildPaths
+from lambda_build.bytecode import pyc_name
+from lambda_build.config import RUNTIMES
 from lambda_build.errors import FunctionNotFoundError, MissingHandlerError
 from lambda_build.hashing import filebase64sha256
 from lambda_build.testing import FakePipRunner
@@ -35,7 +39,18 @@ def test_builds_every_function_with_the_contract_layout(make_repo: MakeRepo, bui
     assert "lambda_function.py" in names and "helpers.py" in names and "run.sh" in names
     assert "atlas_shared/__init__.py" in names and "atlas_shared/settings.py" in names
     assert "tinylib/core.py" in names and "depone.py" in names and "tinylib-1.0.0.dist-info/METADATA" in names
-    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    # Only our deterministic bytecode: one unchecked-hash pyc per shipped .py, in __pycache__/ under the
+    # runtime's cache tag; the checkout's and the wheel's own .pyc files never ship.
+    pycs = sorted(n for n in names if n.endswith(".pyc"))
+    sources = sorted(n for n in names if n.endswith(".py"))
+    assert pycs == sorted(pyc_name(n, RUNTIMES["python3.12"]) for n in sources)
+    assert "stale.pyc" not in names
+    with zipfile.ZipFile(paths.dist_dir / "FnA.zip") as archive:
+        for source in sources:
+            pyc = archive.read(pyc_name(source, RUNTIMES["python3.12"]))
+            assert pyc[:4] == importlib.util.MAGIC_NUMBER and int.from_bytes(pyc[4:8], "little") == 0b01
+            assert pyc[8:16] == importlib.util.source_hash(archive.read(source))
+            assert marshal.loads(pyc[16:]).co_filename == f"/var/task/{source}"
     assert not [n for n in names if n.startswith("bin/") or n.endswith(("/RECORD", "/INSTALLER", "/REQUESTED"))]
     assert not [n for n in names if "/tests/" in n or n.endswith((".c", ".pyx", ".pyi"))]
     assert ".env" not in names and "requirements.txt" not in names
