@@ -209,3 +209,17 @@ def test_a_second_build_py_waits_for_the_first_and_says_so(tmp_path: Path) -> No
     )
     assert waiting.returncode == 0 and stderr == ""
     assert stdout.split()[:2] == ["FnA", "built"]
+
+
+def test_progress_line_says_when_a_zip_ships_without_bytecode(
+    repo: BuildPaths, fake_pip: FakePipRunner, run_cli: RunCli
+) -> None:
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    other = "python3.13" if here == "3.12" else "python3.12"
+    (repo.src_dir / "build.toml").write_text(f'[functions.FnB]\nruntime = "{other}"\n')
+    code, out, err = run_cli(_args(repo), pip_runner=fake_pip)
+    assert (code, err) == (0, "")
+    lines = dict(line.split(None, 1) for line in out.splitlines())
+    assert lines["FnB"].endswith(f"  no bytecode (build Python {here} is not the runtime's {other[6:]})")
+    if here == "3.12":
+        assert LINE.match("FnA " + lines["FnA"])  # bytecode built: the line is unchanged

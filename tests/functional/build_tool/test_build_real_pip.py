@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from lambda_build import BuildPaths, SubprocessPipRunner
+from lambda_build import BuildPaths, SubprocessPipRunner, bytecode
+from lambda_build.config import RUNTIMES
 from lambda_build.workspace import LOCK_FILE
 
 # six 1.17.0's only wheel, six-1.17.0-py2.py3-none-any.whl, as published on PyPI.
@@ -30,7 +31,11 @@ def test_real_pip_installs_a_hashed_pin_for_lambda(repo: BuildPaths, run_cli: Ru
     with zipfile.ZipFile(repo.dist_dir / "FnA.zip") as archive:
         names = archive.namelist()
     assert "six.py" in names and "six-1.17.0.dist-info/METADATA" in names
-    assert not [n for n in names if n.endswith(("/RECORD", "/INSTALLER", "/REQUESTED", ".pyc"))]
+    assert not [n for n in names if n.endswith(("/RECORD", "/INSTALLER", "/REQUESTED"))]
+    # Only our own bytecode: one pyc per shipped .py (none if this Python is not the runtime's 3.12).
+    expected = [] if bytecode.unavailable_reason(RUNTIMES["python3.12"]) else ["__pycache__/six.cpython-312.pyc"]
+    assert [n for n in names if n.startswith("__pycache__/six")] == expected
+    assert len([n for n in names if n.endswith(".pyc")]) == len(expected and [n for n in names if n.endswith(".py")])
     assert list((repo.cache_dir / "wheels").glob("six-1.17.0-*.whl"))
     code, out, _ = run_cli(_args(repo), pip_runner=SubprocessPipRunner())
     assert code == 0 and out.count("reused") == 2
