@@ -23,8 +23,14 @@ locals {
   # Lambda's alias-level metrics carry Resource = "<function name>:<alias name>" beside FunctionName.
   qualified_names = { for k, f in var.functions : k => "${f.function_name}:${f.alias_name}" }
 
-  provisioned_function_keys = [for k in local.function_keys : k if var.functions[k].provisioned_concurrent_executions > 0]
-  secrets_function_keys     = [for k in local.function_keys : k if contains(var.secrets_function_keys, k)]
+  provisioned_function_keys = [for k in local.function_keys : k if var.functions[k].provisioned_concurrent_executions > 0 || var.functions[k].provisioned_concurrency_autoscaling != null]
+  # How much provisioned concurrency each of them has, for labels and alarm text.
+  provisioned_labels = { for k in local.provisioned_function_keys : k => (
+    var.functions[k].provisioned_concurrency_autoscaling == null
+    ? "${var.functions[k].provisioned_concurrent_executions} provisioned"
+    : "autoscaled ${var.functions[k].provisioned_concurrency_autoscaling.min_capacity}-${var.functions[k].provisioned_concurrency_autoscaling.max_capacity}"
+  ) }
+  secrets_function_keys = [for k in local.function_keys : k if contains(var.secrets_function_keys, k)]
 
   # Known at plan time even when the ARN is not (state machine created in the same run).
   state_machine_enabled = var.state_machine_enabled != null ? var.state_machine_enabled : var.state_machine_arn != null
@@ -98,24 +104,59 @@ locals {
     })
   }]
 
-  provisioned_concurrency_widgets = length(local.provisioned_function_keys) == 0 ? [] : [for m in [
-    { metric = "ProvisionedConcurrencyUtilization", stat = "Maximum", title = "Provisioned concurrency utilization (maximum, 1 = all in use)", y_max = 1 },
-    { metric = "ProvisionedConcurrencySpilloverInvocations", stat = "Sum", title = "Spillover invocations (no provisioned instance free: cold starts)", y_max = null },
-    ] : {
+  # Utilization (what Application Auto Scaling's target tracking follows), in use and allocated, and spillover.
+  # Lambda publishes no "allocated" metric for an alias, so it is drawn as in use / utilization (both maxima of
+  # the period; exact while the allocation holds through the period, absent while nothing runs). Metrics:
+  # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#concurrency-metrics
+  provisioned_concurrency_widgets = length(local.provisioned_function_keys) == 0 ? [] : [
+    for m in [
+      { metric = "ProvisionedConcurrencyUtilization", stat = "Maximum", title = "Provisioned concurrency utilization (maximum, 1 = all in use)", y_max = 1 },
+      { metric = "ProvisionedConcurrencySpilloverInvocations", stat = "Sum", title = "Spillover invocations (no provisioned instance free: cold starts)", y_max = null },
+      ] : {
+      type = "metric"
+      properties = jsonencode({
+        title   = m.title
+        region  = local.region
+        view    = "timeSeries"
+        stacked = false
+        period  = local.period
+        metrics = [for k in local.provisioned_function_keys : [
+          "AWS/Lambda", m.metric,
+          "FunctionName", var.functions[k].function_name,
+          "Resource", local.qualified_names[k],
+          { stat = m.stat, label = "${k} (${local.provisioned_labels[k]})" },
+        ]]
+        yAxis = { left = m.y_max == null ? { min = 0 } : { min = 0, max = m.y_max } }
+      })
+    }
+  ]
+
+  provisioned_allocation_widgets = length(local.provisioned_function_keys) == 0 ? [] : [{
     type = "metric"
     properties = jsonencode({
-      title   = m.title
+      title   = "Provisioned concurrency: in use and allocated (maximum)"
       region  = local.region
       view    = "timeSeries"
       stacked = false
       period  = local.period
-      metrics = [for k in local.provisioned_function_keys : [
-        "AWS/Lambda", m.metric,
-        "FunctionName", var.functions[k].function_name,
-        "Resource", local.qualified_names[k],
-        { stat = m.stat, label = "${k} (${var.functions[k].provisioned_concurrent_executions} provisioned)" },
-      ]]
-      yAxis = { left = m.y_max == null ? { min = 0 } : { min = 0, max = m.y_max } }
+      metrics = concat(
+        [for i, k in local.provisioned_function_keys : [
+          "AWS/Lambda", "ProvisionedConcurrentExecutions",
+          "FunctionName", var.functions[k].function_name,
+          "Resource", local.qualified_names[k],
+          { stat = "Maximum", label = "${k} in use", id = "inuse${i}" },
+        ]],
+        [for i, k in local.provisioned_function_keys : [
+          "AWS/Lambda", "ProvisionedConcurrencyUtilization",
+          "FunctionName", var.functions[k].function_name,
+          "Resource", local.qualified_names[k],
+          { stat = "Maximum", id = "util${i}", visible = false },
+        ]],
+        [for i, k in local.provisioned_function_keys : [
+          { expression = "inuse${i} / util${i}", label = "${k} allocated (${local.provisioned_labels[k]})", id = "allocated${i}" },
+        ]],
+      )
+      yAxis = { left = { min = 0 } }
     })
   }]
 
@@ -263,7 +304,7 @@ locals {
     { width = 24, height = 2, widgets = local.header_widgets },
     { width = 8, height = 6, widgets = local.duration_widgets },
     { width = 8, height = 6, widgets = local.health_widgets },
-    { width = 12, height = 6, widgets = local.provisioned_concurrency_widgets },
+    { width = 8, height = 6, widgets = concat(local.provisioned_concurrency_widgets, local.provisioned_allocation_widgets) },
     { width = 8, height = 6, widgets = local.cold_start_widgets },
     { width = 12, height = 6, widgets = local.cache_widgets },
     { width = 12, height = 6, widgets = local.bedrock_widgets },
@@ -350,8 +391,11 @@ resource "aws_cloudwatch_metric_alarm" "lex_p99_duration" {
 resource "aws_cloudwatch_metric_alarm" "provisioned_concurrency_spillover" {
   for_each = var.alarms.enabled ? toset(local.provisioned_function_keys) : toset([])
 
-  alarm_name        = "${var.name}-${each.key}-provisioned-concurrency-spillover"
-  alarm_description = "Invocations of ${local.qualified_names[each.key]} found all ${var.functions[each.key].provisioned_concurrent_executions} provisioned instances busy and ran on on-demand instances, with cold starts. Raise provisioned_concurrent_executions for this function."
+  alarm_name = "${var.name}-${each.key}-provisioned-concurrency-spillover"
+  alarm_description = (var.functions[each.key].provisioned_concurrency_autoscaling == null
+    ? "Invocations of ${local.qualified_names[each.key]} found all ${var.functions[each.key].provisioned_concurrent_executions} provisioned instances busy and ran on on-demand instances, with cold starts. Raise provisioned_concurrent_executions for this function."
+    : "Invocations of ${local.qualified_names[each.key]} found every provisioned instance busy (${local.provisioned_labels[each.key]} by Application Auto Scaling) and ran on on-demand instances, with cold starts. Raise the autoscaling min_capacity (or a scheduled action's) for the hours it happens, or lower target_utilization."
+  )
 
   namespace   = "AWS/Lambda"
   metric_name = "ProvisionedConcurrencySpilloverInvocations"

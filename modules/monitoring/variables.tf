@@ -15,12 +15,18 @@ variable "functions" {
     alias_name                        = string
     log_group_name                    = string
     provisioned_concurrent_executions = optional(number, 0)
+    provisioned_concurrency_autoscaling = optional(object({
+      min_capacity = number
+      max_capacity = number
+    }))
   }))
   description = <<-EOT
     The Lambda functions to watch, keyed by handler key (LexFulfillmentHandler, CreateLeadHandler, ...).
     alias_name is the alias Lex and Step Functions invoke (metrics use the dimension Resource = "<function_name>:<alias_name>");
     log_group_name is the function's CloudWatch Logs group (Logs Insights widgets SOURCE it);
-    provisioned_concurrent_executions > 0 adds the provisioned concurrency widgets and spillover alarm for that function.
+    provisioned_concurrent_executions > 0, or provisioned_concurrency_autoscaling set (Application Auto Scaling owns
+    the alias's provisioned concurrency between min_capacity and max_capacity), adds the provisioned concurrency
+    widgets (utilization, in use and allocated, spillover) and the spillover alarm for that function.
   EOT
 
   validation {
@@ -31,6 +37,13 @@ variable "functions" {
   validation {
     condition     = alltrue([for f in values(var.functions) : f.provisioned_concurrent_executions >= 0])
     error_message = "provisioned_concurrent_executions must be 0 (none) or more."
+  }
+
+  validation {
+    condition = alltrue([for f in values(var.functions) : f.provisioned_concurrency_autoscaling == null ? true : (
+      f.provisioned_concurrency_autoscaling.min_capacity >= 0 && f.provisioned_concurrency_autoscaling.min_capacity <= f.provisioned_concurrency_autoscaling.max_capacity
+    )])
+    error_message = "provisioned_concurrency_autoscaling needs 0 <= min_capacity <= max_capacity."
   }
 
   validation {

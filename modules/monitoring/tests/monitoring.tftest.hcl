@@ -163,12 +163,28 @@ run "dashboard_shows_the_phase1_metrics" {
   }
 
   assert {
-    condition = alltrue([for m in ["ProvisionedConcurrencyUtilization", "ProvisionedConcurrencySpilloverInvocations"] :
-      flatten([for w in jsondecode(output.dashboard_body).widgets : [
+    # Utilization is drawn, and used (hidden) for the allocated line; every row is on Lex's alias only.
+    condition = alltrue([for m in ["ProvisionedConcurrencyUtilization", "ProvisionedConcurrencySpilloverInvocations", "ProvisionedConcurrentExecutions"] :
+      distinct(flatten([for w in jsondecode(output.dashboard_body).widgets : [
         for r in w.properties.metrics : [r[3], r[4], r[5]] if try(r[1] == m, false)
-      ] if w.type == "metric"]) == ["test-LexFulfillmentHandler", "Resource", "test-LexFulfillmentHandler:live"]
+      ] if w.type == "metric"])) == tolist(["test-LexFulfillmentHandler", "Resource", "test-LexFulfillmentHandler:live"])
     ])
-    error_message = "Provisioned concurrency metrics must be shown on the alias of exactly the functions with provisioned concurrency."
+    error_message = "Provisioned concurrency metrics (utilization, spillover, in use) must be shown on the alias of exactly the functions with provisioned concurrency."
+  }
+
+  assert {
+    condition = [for w in jsondecode(output.dashboard_body).widgets : [
+      [for r in w.properties.metrics : try(r[0].expression, null) if length(r) == 1],
+      [for r in w.properties.metrics : r[1] if length(r) > 1],
+      [for r in w.properties.metrics : try(r[6].visible, true) if length(r) > 1],
+      [for r in w.properties.metrics : try(r[0].label, null) if length(r) == 1],
+      ] if try(w.properties.title, "") == "Provisioned concurrency: in use and allocated (maximum)"] == [[
+      ["inuse0 / util0"],
+      ["ProvisionedConcurrentExecutions", "ProvisionedConcurrencyUtilization"],
+      [true, false],
+      ["LexFulfillmentHandler allocated (1 provisioned)"],
+    ]]
+    error_message = "One widget must draw provisioned concurrency in use and allocated (in use / utilization, the utilization row hidden)."
   }
 
   assert {
@@ -520,4 +536,69 @@ run "alarm_configurations_describe_the_alarms" {
     condition     = toset(keys(output.alarm_configurations)) == toset(keys(output.alarm_names))
     error_message = "alarm_configurations and alarm_names must share keys."
   }
+}
+
+run "autoscaled_provisioned_concurrency_gets_widgets_and_the_spillover_alarm" {
+  command = plan
+
+  variables {
+    state_machine_arn = null
+    bedrock_model_id  = null
+    functions = {
+      LexFulfillmentHandler = {
+        function_name                       = "test-LexFulfillmentHandler"
+        alias_name                          = "live"
+        log_group_name                      = "/aws/lambda/test-LexFulfillmentHandler"
+        provisioned_concurrent_executions   = 0
+        provisioned_concurrency_autoscaling = { min_capacity = 1, max_capacity = 6 }
+      }
+      UpdateLeadHandler = {
+        function_name  = "test-UpdateLeadHandler"
+        alias_name     = "live"
+        log_group_name = "/aws/lambda/test-UpdateLeadHandler"
+      }
+    }
+  }
+
+  assert {
+    condition = alltrue([for m in ["ProvisionedConcurrencyUtilization", "ProvisionedConcurrencySpilloverInvocations", "ProvisionedConcurrentExecutions"] :
+      distinct(flatten([for w in jsondecode(output.dashboard_body).widgets : [
+        for r in w.properties.metrics : r[5] if try(r[1] == m, false)
+      ] if w.type == "metric"])) == tolist(["test-LexFulfillmentHandler:live"])
+    ])
+    error_message = "An autoscaled alias gets the utilization, in-use and spillover metrics though its fixed count is 0."
+  }
+
+  assert {
+    condition = contains(flatten([for w in jsondecode(output.dashboard_body).widgets : [
+      for r in w.properties.metrics : try(r[length(r) - 1].label, "")
+    ] if w.type == "metric"]), "LexFulfillmentHandler allocated (autoscaled 1-6)")
+    error_message = "Labels say the alias is autoscaled between min and max capacity."
+  }
+
+  assert {
+    condition = (
+      keys(aws_cloudwatch_metric_alarm.provisioned_concurrency_spillover) == ["LexFulfillmentHandler"] &&
+      strcontains(aws_cloudwatch_metric_alarm.provisioned_concurrency_spillover["LexFulfillmentHandler"].alarm_description, "autoscaled 1-6 by Application Auto Scaling") &&
+      aws_cloudwatch_metric_alarm.provisioned_concurrency_spillover["LexFulfillmentHandler"].dimensions["Resource"] == "test-LexFulfillmentHandler:live"
+    )
+    error_message = "The spillover alarm stays when Application Auto Scaling owns the provisioned concurrency."
+  }
+}
+
+run "autoscaling_min_above_max_is_rejected" {
+  command = plan
+
+  variables {
+    functions = {
+      LexFulfillmentHandler = {
+        function_name                       = "test-LexFulfillmentHandler"
+        alias_name                          = "live"
+        log_group_name                      = "/aws/lambda/test-LexFulfillmentHandler"
+        provisioned_concurrency_autoscaling = { min_capacity = 4, max_capacity = 2 }
+      }
+    }
+  }
+
+  expect_failures = [var.functions]
 }
