@@ -123,7 +123,7 @@ locals {
       description                       = d.description
       memory_size                       = coalesce(try(var.functions[name].memory_size, null), d.memory_size)
       timeout                           = coalesce(try(var.functions[name].timeout, null), d.timeout)
-      provisioned_concurrent_executions = coalesce(try(var.functions[name].provisioned_concurrent_executions, null), d.provisioned_concurrent_executions)
+      provisioned_concurrent_executions = name == "LexFulfillmentHandler" && var.provisioned_concurrency_autoscaling.enabled ? 0 : coalesce(try(var.functions[name].provisioned_concurrent_executions, null), d.provisioned_concurrent_executions)
       snap_start                        = coalesce(try(var.functions[name].snap_start, null), false)
       reserved_concurrent_executions    = coalesce(try(var.functions[name].reserved_concurrent_executions, null), -1)
       alias_function_version            = try(var.functions[name].alias_function_version, null)
@@ -208,6 +208,10 @@ module "monitoring" {
       alias_name                        = f.alias_name
       log_group_name                    = f.log_group_name
       provisioned_concurrent_executions = f.provisioned_concurrent_executions
+      provisioned_concurrency_autoscaling = name == "LexFulfillmentHandler" && var.provisioned_concurrency_autoscaling.enabled ? {
+        min_capacity = var.provisioned_concurrency_autoscaling.min_capacity
+        max_capacity = var.provisioned_concurrency_autoscaling.max_capacity
+      } : null
     }
   }
   lex_function_key  = "LexFulfillmentHandler"

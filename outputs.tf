@@ -24,7 +24,7 @@ output "lambda_alias_versions" {
 }
 
 output "lambda_provisioned_concurrent_executions" {
-  description = "Provisioned concurrency configured on each `live` alias (0 means none)."
+  description = "Provisioned concurrency configured on each `live` alias (0 means none; LexFulfillmentHandler shows 0 while Application Auto Scaling owns its count, see lex_provisioned_concurrency_autoscaling)."
   value       = { for k, m in module.lambda_function : k => m.provisioned_concurrent_executions }
 }
 
@@ -66,4 +66,16 @@ output "dashboard_name" {
 output "alarm_arns" {
   description = "ARNs of the CloudWatch alarms, keyed by alarm purpose."
   value       = module.monitoring.alarm_arns
+}
+
+output "lex_provisioned_concurrency_autoscaling" {
+  description = "Application Auto Scaling of LexFulfillmentHandler's `live` alias: resource_id, min_capacity, max_capacity, target_utilization, policy_arn and scheduled action names; null when disabled."
+  value = var.provisioned_concurrency_autoscaling.enabled ? {
+    resource_id        = aws_appautoscaling_target.lex_provisioned_concurrency[0].resource_id
+    min_capacity       = aws_appautoscaling_target.lex_provisioned_concurrency[0].min_capacity
+    max_capacity       = aws_appautoscaling_target.lex_provisioned_concurrency[0].max_capacity
+    target_utilization = var.provisioned_concurrency_autoscaling.target_utilization
+    policy_arn         = aws_appautoscaling_policy.lex_provisioned_concurrency[0].arn
+    scheduled_actions  = sort(keys(aws_appautoscaling_scheduled_action.lex_provisioned_concurrency))
+  } : null
 }

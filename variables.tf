@@ -391,3 +391,75 @@ variable "alarms" {
     error_message = "alarms.period_seconds must be 10, 20, 30 or a multiple of 60 listed here: 60, 120, 300, 600, 900, 3600."
   }
 }
+
+variable "provisioned_concurrency_autoscaling" {
+  type = object({
+    enabled                    = optional(bool, false)
+    min_capacity               = optional(number, 1)
+    max_capacity               = optional(number, 5)
+    target_utilization         = optional(number, 0.7)
+    scale_in_cooldown_seconds  = optional(number)
+    scale_out_cooldown_seconds = optional(number)
+    scheduled_actions = optional(map(object({
+      schedule     = string
+      timezone     = optional(string, "UTC")
+      min_capacity = number
+      max_capacity = number
+    })), {})
+  })
+  description = <<-EOT
+    Application Auto Scaling of LexFulfillmentHandler's provisioned concurrency on its `live` alias (autoscaling.tf).
+    When enabled, Application Auto Scaling owns the count: the function's own provisioned concurrency config is
+    not created (setting functions.LexFulfillmentHandler.provisioned_concurrent_executions above 0 as well is an
+    error), registering the alias sets it to min_capacity, and target tracking on
+    LambdaProvisionedConcurrencyUtilization keeps utilization near target_utilization (AWS suggests 0.7:
+    https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html#managing-provisioned-concurency)
+    between min_capacity and max_capacity. scheduled_actions, keyed by a name, set min_capacity and max_capacity
+    at a schedule (`cron(0 8 ? * MON-FRI *)`, `at(2026-12-24T18:00:00)` or `rate(...)`) in an IANA time zone
+    (default UTC), e.g. calling hours: raise the floor at 08:00 and drop it to 0 at 18:00. Cooldowns default to
+    Application Auto Scaling's.
+  EOT
+  default     = {}
+
+  validation {
+    condition = (
+      var.provisioned_concurrency_autoscaling.min_capacity >= 0 &&
+      var.provisioned_concurrency_autoscaling.max_capacity >= 1 &&
+      var.provisioned_concurrency_autoscaling.min_capacity <= var.provisioned_concurrency_autoscaling.max_capacity &&
+      floor(var.provisioned_concurrency_autoscaling.min_capacity) == var.provisioned_concurrency_autoscaling.min_capacity &&
+      floor(var.provisioned_concurrency_autoscaling.max_capacity) == var.provisioned_concurrency_autoscaling.max_capacity
+    )
+    error_message = "provisioned_concurrency_autoscaling needs whole numbers 0 <= min_capacity <= max_capacity and max_capacity >= 1."
+  }
+
+  validation {
+    # Below 0.1 pays for ten idle environments per busy one; above 0.9 leaves no headroom for a burst while the
+    # scaler waits for its one-minute datapoints, so turns spill over to cold starts.
+    condition     = var.provisioned_concurrency_autoscaling.target_utilization >= 0.1 && var.provisioned_concurrency_autoscaling.target_utilization <= 0.9
+    error_message = "provisioned_concurrency_autoscaling.target_utilization must be between 0.1 and 0.9 (a fraction of the provisioned environments in use; AWS suggests 0.7)."
+  }
+
+  validation {
+    condition = alltrue([for c in [var.provisioned_concurrency_autoscaling.scale_in_cooldown_seconds, var.provisioned_concurrency_autoscaling.scale_out_cooldown_seconds] :
+      c == null ? true : c >= 0 && c <= 3600 && floor(c) == c
+    ])
+    error_message = "provisioned_concurrency_autoscaling cooldowns must be whole seconds from 0 to 3600, or null for Application Auto Scaling's defaults."
+  }
+
+  validation {
+    # A floor of 0 publishes no utilization, so target tracking alone never scales out from it; a scheduled
+    # action must raise it.
+    condition     = !var.provisioned_concurrency_autoscaling.enabled || var.provisioned_concurrency_autoscaling.min_capacity >= 1 || length(var.provisioned_concurrency_autoscaling.scheduled_actions) > 0
+    error_message = "provisioned_concurrency_autoscaling.min_capacity = 0 needs scheduled_actions that raise it: with no provisioned environment there is no utilization for target tracking to follow."
+  }
+
+  validation {
+    condition = alltrue([for name, a in var.provisioned_concurrency_autoscaling.scheduled_actions :
+      can(regex("^[A-Za-z0-9_-]{1,64}$", name)) &&
+      can(regex("^(cron\\([^)]+\\)|rate\\([^)]+\\)|at\\([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\))$", a.schedule)) &&
+      can(regex("^[A-Za-z]+(/[A-Za-z0-9_+-]+)*$", a.timezone)) &&
+      a.min_capacity >= 0 && a.min_capacity <= a.max_capacity && floor(a.min_capacity) == a.min_capacity && floor(a.max_capacity) == a.max_capacity
+    ])
+    error_message = "Each provisioned_concurrency_autoscaling.scheduled_actions entry needs a name of letters, digits, '-' and '_'; schedule cron(...), rate(...) or at(yyyy-mm-ddThh:mm:ss); an IANA timezone such as Europe/Berlin; and whole numbers 0 <= min_capacity <= max_capacity."
+  }
+}
