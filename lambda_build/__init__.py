@@ -7,7 +7,7 @@ Stages, in order, for every selected function (``pipeline.Builder.build``):
 2. **Configure** (``config.load_config``): runtime and architecture per function from
    lambda_src/build.toml (defaults python3.12 / x86_64), plus optional ``exclude`` globs.
 3. **Hash inputs** (``pipeline.compute_content_hash``): SHA-256 over the tool, runtime,
-   architecture, requirements.txt bytes, trim rules, excludes and every source file's path,
+   architecture, the bytecode compiler (``bytecode.identity``), requirements.txt bytes, trim rules, excludes and every source file's path,
    executable bit and bytes.
 4. **Reuse** (``pipeline.Builder.staleness``): if dist/<Function>.zip exists, the manifest's
    content hash matches and the zip's SHA-256 is still the recorded one, stop here ("reused").
@@ -23,10 +23,13 @@ Stages, in order, for every selected function (``pipeline.Builder.build``):
    import names are read from its RECORD first; then drop bytecode, bin/ shims, tests, C/Cython
    sources, stubs and installer records (``rules.TRIM_RULES``); every Requires-Dist must be pinned or
    runtime-provided; no installed file may hold the build folder's path; every ELF must be for the
-   target machine. The tree is then compressed once (``zipwriter``) for every zip using it.
-9. **Zip** (``archive``): sources compressed and ELF-checked, the function's ``exclude`` globs
-   applied to the requirements (none may remove a pinned package whole: ``deps.check_excludes``),
-   entries sorted with fixed timestamps and modes, staged as a synced temp file in dist/.
+   target machine. Every ``.py`` then gets a deterministic unchecked-hash pyc for the runtime
+   (``bytecode``; none when the build Python is not the runtime's version). The tree is then
+   compressed once (``zipwriter``) for every zip using it.
+9. **Zip** (``archive``): sources compressed, ELF-checked and compiled (``bytecode``), the
+   function's ``exclude`` globs applied to the requirements (none may remove a pinned package whole:
+   ``deps.check_excludes``; a pyc goes with its ``.py``), entries sorted with fixed timestamps and
+   modes, staged as a synced temp file in dist/.
 10. **Publish** (``pipeline.Builder._publish``, ``manifest``): under one lock, the function's old
     manifest entry is dropped if it changes, the staged zip moved into place, the new entry written
     (each manifest write atomic). At every instant each zip agrees with its entry or has none.
