@@ -7,8 +7,8 @@ Stages, in order, for every selected function (``pipeline.Builder.build``):
 2. **Configure** (``config.load_config``): runtime and architecture per function from
    lambda_src/build.toml (defaults python3.12 / x86_64), plus optional ``exclude`` globs.
 3. **Hash inputs** (``pipeline.compute_content_hash``): SHA-256 over the tool, runtime,
-   architecture, the bytecode compiler (``bytecode.identity``), requirements.txt bytes, trim rules, excludes and every source file's path,
-   executable bit and bytes.
+   architecture, the bytecode compiler (``bytecode.identity``), requirements.txt bytes, trim rules,
+   excludes and every source file's path, executable bit and bytes.
 4. **Reuse** (``pipeline.Builder.staleness``): if dist/<Function>.zip exists, the manifest's
    content hash matches and the zip's SHA-256 is still the recorded one, stop here ("reused").
 5. **Parse pins** (``requirements``): exact pins only, markers evaluated for the target runtime; boto3
