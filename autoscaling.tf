@@ -11,6 +11,9 @@
 # Scheduled actions change min_capacity and max_capacity at set times, e.g. calling hours in a time zone
 # (https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-using-cron-expressions.html).
 # Setting functions.LexFulfillmentHandler.provisioned_concurrent_executions above 0 as well is refused below.
+# Switching an existing deployment deletes the module's config and registers the target in one apply, in no order
+# Terraform guarantees (a removed resource's dependents are applied before it is destroyed, so no dependency can
+# put the registration last); README "Provisioned concurrency that follows the traffic" gives the two-apply switch.
 #
 # Lambda identifies the alias as function:<function name>:<alias name>, scalable dimension
 # lambda:function:ProvisionedConcurrency (https://docs.aws.amazon.com/autoscaling/application/userguide/services-that-can-integrate-lambda.html);
