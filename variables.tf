@@ -420,6 +420,7 @@ variable "provisioned_concurrency_autoscaling" {
     Application Auto Scaling's.
   EOT
   default     = {}
+  nullable    = false
 
   validation {
     condition = (
