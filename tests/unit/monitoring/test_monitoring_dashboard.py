@@ -196,6 +196,32 @@ class TestRenderedDashboard:
         groups = [f["log_group_name"] for f in rendered["inputs"]["functions"].values()]
         assert dashboard_problems(rendered["dashboard_body"], region=REGION, known_log_groups=groups) == []
 
+    def test_allocated_provisioned_concurrency_is_in_use_over_utilization_of_the_same_alias(
+        self, rendered: dict[str, Any]
+    ) -> None:
+        [widget] = [
+            w
+            for w in _widgets(rendered, "metric")
+            if w["properties"]["title"].startswith("Provisioned concurrency: in use")
+        ]
+        rows = widget["properties"]["metrics"]
+        ids = {row[-1]["id"]: row for row in rows if len(row) > 1}
+        [expression] = [row[0] for row in rows if len(row) == 1]
+        numerator, denominator = (part.strip() for part in expression["expression"].split("/"))
+        assert ids[numerator][1] == "ProvisionedConcurrentExecutions"
+        assert ids[denominator][1] == "ProvisionedConcurrencyUtilization"
+        assert ids[denominator][-1]["visible"] is False
+        assert (
+            ids[numerator][2:6]
+            == ids[denominator][2:6]
+            == [
+                "FunctionName",
+                f"{NAME}-LexFulfillmentHandler",
+                "Resource",
+                f"{NAME}-LexFulfillmentHandler:live",
+            ]
+        )
+
     def test_region_comes_from_the_provider_only(self, rendered: dict[str, Any]) -> None:
         body = rendered["dashboard_body"]
         regions = {w["properties"]["region"] for w in _widgets(rendered, "metric") + _widgets(rendered, "log")}
