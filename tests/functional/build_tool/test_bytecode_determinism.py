@@ -135,10 +135,15 @@ def test_compiling_real_libraries_gives_the_same_bytes_in_processes_with_differe
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin:
             roots.append(Path(spec.origin).parent)
+    # A snapshot, so a package upgraded in the shared virtualenv between the two runs cannot differ.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    sources = sorted(p for root in roots for p in root.rglob("*.py"))
+    assert len(sources) > 100
+    for index, source in enumerate(sources):
+        (corpus / f"m{index}.py").write_bytes(source.read_bytes())
     listing = tmp_path / "files.txt"
-    files = sorted(str(p) for root in roots for p in root.rglob("*.py"))
-    assert len(files) > 100
-    listing.write_text("\n".join(files), encoding="utf-8")
+    listing.write_text("\n".join(str(corpus / f"m{i}.py") for i in range(len(sources))), encoding="utf-8")
     script = r"""
 import hashlib, sys
 sys.path.insert(0, sys.argv[1])
