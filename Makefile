@@ -89,6 +89,7 @@ bench: build
 	$(VPY) bench/bytecode.py --output bench/results/bytecode.json
 	$(VPY) bench/handlers.py > bench/results/handlers.json
 	cat bench/results/handlers.json
+	$(VPY) bench/simulation.py --out-dir bench/results
 
 clean:
 	rm -rf dist .cache .pytest_cache $(VENV) $(CHECKOV_VENV)
