@@ -468,6 +468,12 @@ class Transport:
 
     # -- botocore
     def before_send(self, request: Any, event_name: str = "", **_: Any) -> Any:
+        """botocore ``before-send.<service>.<Operation>``: answer the request (an ``AWSResponse``) or raise.
+
+        DynamoDB GetItem returns the call's scenario item (docs/contracts.md shape), Secrets Manager
+        GetSecretValue the JWT bearer secret, Bedrock a sampled reply (:meth:`_bedrock`); each is recorded with its
+        latency from :data:`MODEL`. Anything else is an :class:`UnexpectedOutboundCall`.
+        """
         from botocore.awsrequest import AWSResponse
 
         parts = event_name.split(".")
@@ -498,6 +504,10 @@ class Transport:
         raise self._violation(f"AWS {service} {operation}")
 
     def _bedrock(self, request: Any, operation: str, body: dict[str, Any]) -> Any:
+        """Converse: the whole reply (cut at ``maxTokens``), latency TTFT + tokens / speed. ConverseStream: one
+        ``contentBlockDelta`` per sentence; its latency is settled in :meth:`take` from the events actually read.
+        The reply is sampled per turn (seed and turn key), so every variant gets the same reply for the same turn.
+        """
         from botocore.awsrequest import AWSResponse
 
         reply = sample_reply(self.model, random.Random(f"reply:{self.seed}:{self.turn_key}"))
@@ -546,6 +556,11 @@ class Transport:
 
     # -- requests
     def requests_send(self, adapter: Any, request: Any, **_: Any) -> Any:
+        """``HTTPAdapter.send`` for Salesforce: the JWT bearer token request and Lead GETs by id.
+
+        A session unused for ``sf_session_timeout_s`` answers HTTP 401 ``INVALID_SESSION_ID``. Any other URL or
+        method is an :class:`UnexpectedOutboundCall`.
+        """
         import requests
 
         url = urlsplit(request.url)
@@ -991,15 +1006,11 @@ def honesty(before: dict[str, Any], after: dict[str, Any], by_name: dict[str, di
         f"{100 * after['component_mean_ms']['bedrock'] / after['latency_ms']['mean']:.0f} % Bedrock."
     )
     notes.append(
-        f"Provisioned concurrency {after_provisioned(after)} gives a cold-start rate of "
+        f"Provisioned concurrency {int(after.get('provisioned', 0))} gives a cold-start rate of "
         f"{100 * after['cold_start_rate']:.2f} % at a peak of {after['peak_concurrent_turns']} concurrent turns, "
         "not the plan's 0 %."
     )
     return notes
-
-
-def after_provisioned(summary: dict[str, Any]) -> int:
-    return int(summary.get("provisioned", 0))
 
 
 def compare(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -1155,6 +1166,7 @@ def _parse_set(items: list[str], model: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Command line (see the module docstring); returns the report written to ``--out-dir``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--calls", type=int, default=None, help="calls to simulate (default MODEL['calls'])")
