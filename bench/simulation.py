@@ -438,6 +438,7 @@ class Transport:
         self.sessions: dict[str, float] = {}  # access token -> last use (virtual s)
         self._latency_rng = random.Random(f"latency:{seed}")
         self._saved: list[tuple[Any, str, Any]] = []
+        self._saved_session: Any = None
 
     # -- clock and records
     def clock(self) -> float:
@@ -611,8 +612,10 @@ class Transport:
         import requests.adapters
 
         transport = self
-        if boto3.DEFAULT_SESSION is None:
-            boto3.setup_default_session()
+        # A default session of our own (the handler's clients come from it), so no credentials or region cached
+        # by the caller's session leak in, and ours don't leak out: the caller's is put back on exit.
+        self._saved_session = boto3.DEFAULT_SESSION
+        boto3.setup_default_session()
         boto3.DEFAULT_SESSION.events.register_first("before-send", self.before_send, unique_id="atlas-sim")
 
         def botocore_send(_session: Any, request: Any) -> Any:
@@ -634,6 +637,7 @@ class Transport:
         import boto3
 
         boto3.DEFAULT_SESSION.events.unregister("before-send", unique_id="atlas-sim")
+        boto3.DEFAULT_SESSION = self._saved_session
         while self._saved:
             owner, name, value = self._saved.pop()
             setattr(owner, name, value)

@@ -132,10 +132,13 @@ def test_a_call_the_handler_swallows_still_fails_the_run(key: str, monkeypatch: 
 def test_the_run_leaves_the_process_as_it_found_it(key: str) -> None:
     import os
 
-    before_env, before_path = dict(os.environ), list(sys.path)
+    import boto3
+
+    before_env, before_path, session = dict(os.environ), list(sys.path), boto3.DEFAULT_SESSION
     _run("after", key)
     assert dict(os.environ) == before_env
     assert sys.path == before_path
+    assert boto3.DEFAULT_SESSION is session
     assert not any(name.startswith("atlas_sim_lex_") for name in sys.modules)
 
 
