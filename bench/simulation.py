@@ -12,13 +12,15 @@ way Lambda would serve them; every outbound call is answered by a fake at the tr
 * anything else (another AWS operation, another URL, a botocore or socket connection that bypasses both) is
   an :class:`UnexpectedOutboundCall`, raised after the turn even when the handler swallowed it.
 
-Each simulated container imports the handler afresh with its own ``atlas_shared`` modules (swapped into
+Each call's scenario item is written first by the real GenerateDynamicScenarioHandler (its PutItem is the
+item later turns read; those workflow calls are reported apart from the turns). Each simulated container imports
+the handler afresh with its own ``atlas_shared`` modules (swapped into
 ``sys.modules`` around each of its invocations), so the per-container caches (clients, secret, Salesforce
 session, scenarios) behave as in Lambda; provisioned containers run the init-phase warm-up. Time is virtual:
 a turn's latency is the sum of its calls' latencies from :data:`MODEL` (every figure overridable with
 ``--set name=value``), plus a cold start when it starts a container, plus our own compute (the process time
-of the handler call, or ``compute_ms`` when set; the fakes answer instantly). A run is seeded and takes
-seconds.
+of the handler call, or ``compute_ms`` when set; the fakes answer instantly). A run is seeded, sleeps never, and
+takes about two CPU-minutes for every variant (most of it the baseline's RS256 signing on every invocation).
 
 Run::
 
@@ -65,6 +67,7 @@ from urllib.parse import parse_qs, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_SRC = ROOT / "lambda_src"
 HANDLER_PATH = LAMBDA_SRC / "LexFulfillmentHandler" / "lambda_function.py"
+SCENARIO_HANDLER_PATH = LAMBDA_SRC / "GenerateDynamicScenarioHandler" / "lambda_function.py"
 EVENTS_DIR = ROOT / "tests" / "events"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -439,6 +442,7 @@ class Transport:
         self._latency_rng = random.Random(f"latency:{seed}")
         self._saved: list[tuple[Any, str, Any]] = []
         self._saved_session: Any = None
+        self.scenario_reply: str | None = None  # set while GenerateDynamicScenarioHandler writes the items
 
     # -- clock and records
     def clock(self) -> float:
@@ -486,8 +490,24 @@ class Transport:
             item = self.scenarios.get(key)
             ms = self._latency_rng.uniform(self.model["ddb_ms_min"], self.model["ddb_ms_max"])
             self._record("dynamodb", operation, ms)
+            if item and body.get("ProjectionExpression"):
+                names = body.get("ExpressionAttributeNames") or {}
+                wanted = {names.get(n.strip(), n.strip()) for n in body["ProjectionExpression"].split(",")}
+                item = {k: v for k, v in item.items() if k in wanted}
             payload = {"Item": item} if item else {}
             return AWSResponse(request.url, 200, headers, _RawStream([json.dumps(payload).encode()]))
+        if (service, operation) == ("dynamodb", "PutItem"):
+            key = body["Item"]["PK"]["S"].removeprefix("INTERACTION#")
+            ms = self._latency_rng.uniform(self.model["ddb_ms_min"], self.model["ddb_ms_max"])
+            self._record("dynamodb", operation, ms)
+            if key in self.scenarios and "attribute_not_exists" in body.get("ConditionExpression", ""):
+                error = {
+                    "__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+                    "message": "The conditional request failed",
+                }
+                return AWSResponse(request.url, 400, headers, _RawStream([json.dumps(error).encode()]))
+            self.scenarios[key] = body["Item"]
+            return AWSResponse(request.url, 200, headers, _RawStream([b"{}"]))
         if (service, operation) == ("secrets-manager", "GetSecretValue"):
             self._record("secretsmanager", operation, self.model["secretsmanager_ms"])
             payload = {
@@ -511,6 +531,19 @@ class Transport:
         """
         from botocore.awsrequest import AWSResponse
 
+        if self.scenario_reply is not None:
+            if operation != "Converse":
+                raise self._violation(f"Bedrock {operation} while writing a scenario (the scenario needs Converse)")
+            self._record("bedrock", operation, 0.0)  # the workflow's time is not a turn's
+            payload = {
+                "output": {"message": {"role": "assistant", "content": [{"text": self.scenario_reply}]}},
+                "stopReason": "end_turn",
+                "usage": {"inputTokens": 200, "outputTokens": 120, "totalTokens": 320},
+                "metrics": {"latencyMs": 0},
+            }
+            return AWSResponse(
+                request.url, 200, {"Content-Type": "application/json"}, _RawStream([json.dumps(payload).encode()])
+            )
         reply = sample_reply(self.model, random.Random(f"reply:{self.seed}:{self.turn_key}"))
         max_tokens = int(body["inferenceConfig"]["maxTokens"])
         written, sentences, tokens = 0, [], []
@@ -687,8 +720,10 @@ class _Context:
         return int((self._end - self._transport.now) * 1000)
 
 
-def new_container(index: int, *, provisioned: bool, env: dict[str, str], transport: Transport) -> Container:
-    """Import the handler afresh (Lambda's init phase) with fresh atlas_shared modules and a virtual-clock cache."""
+def new_container(
+    index: int, *, provisioned: bool, env: dict[str, str], transport: Transport, path: Path = HANDLER_PATH
+) -> Container:
+    """Import a handler afresh (Lambda's init phase) with fresh atlas_shared modules and a virtual-clock cache."""
     for name in _atlas_modules():
         del sys.modules[name]
     logging.getLogger("atlas").handlers.clear()  # each fresh logs module adds its own stdout handler
@@ -697,7 +732,7 @@ def new_container(index: int, *, provisioned: bool, env: dict[str, str], transpo
     settings = importlib.import_module("atlas_shared.settings").get_settings()
     secrets = importlib.import_module("atlas_shared.secrets")
     secrets.set_secret_cache(secrets.SecretCache(ttl_seconds=settings.secrets_cache_ttl_seconds, clock=transport.clock))
-    spec = importlib.util.spec_from_file_location(f"atlas_sim_lex_{index}", HANDLER_PATH)
+    spec = importlib.util.spec_from_file_location(f"atlas_sim_{path.parent.name}_{index}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     transport.turn_key = f"init-{index}"
@@ -737,6 +772,44 @@ def _rsa_key() -> str:
     ).decode()
 
 
+def write_scenarios(calls: list[CallSpec], transport: Transport) -> dict[str, int]:
+    """Write each call's scenario item with the real GenerateDynamicScenarioHandler, as the workflow would.
+
+    One on-demand container, the function's own settings, Bedrock answering the scenario JSON of the call; the
+    item is whatever the handler's PutItem writes, and each call's ``interaction_key`` is the one it returns.
+    Returns the calls it made (off every Lex turn, so not in the turn figures).
+    """
+    env = {**BASE_ENV, "AWS_LAMBDA_FUNCTION_NAME": "GenerateDynamicScenarioHandler"}
+    saved = {k: os.environ.get(k) for k in os.environ if k.startswith("BEDROCK_")}
+    for name in saved:
+        del os.environ[name]
+    try:
+        container = new_container(-1, provisioned=False, env=env, transport=transport, path=SCENARIO_HANDLER_PATH)
+        counts: Counter[str] = Counter()
+        template = _template("sfn_generate_scenario")
+        for call in calls:
+            event = copy.deepcopy(template)
+            event["lead"].update(
+                {"FirstName": "Lee", "LastName": f"Lead{call.index:03d}", "Company": f"Company {call.index}"}
+            )
+            event["lead_id"] = call.lead_id
+            event["idempotency_key"] = f"atlas-sim-{transport.seed}-{call.index:03d}"
+            transport.turn_key = f"scenario-{call.index}"
+            transport.scenario_reply = json.dumps({"scenario": call.scenario, "greeting": call.greeting})
+            with _installed(container):
+                output = container.handler(event, _Context(transport, f"sim-scenario-{call.index}", 60))
+            call.interaction_key = output["interaction_key"]
+            for record in transport.take():
+                counts[f"{record.service}:{record.operation}"] += 1
+            _raise_violations(transport)
+    finally:
+        transport.scenario_reply = None
+        for name in [k for k in os.environ if k.startswith("BEDROCK_")]:
+            del os.environ[name]
+        os.environ.update({k: v for k, v in saved.items() if v is not None})
+    return dict(counts)
+
+
 def run_variant(variant: Variant, base_model: dict[str, Any], seed: int, private_key: str) -> dict[str, Any]:
     """Serve the workload with ``variant``; returns per-turn results, init calls and the container count.
 
@@ -768,12 +841,8 @@ def run_variant(variant: Variant, base_model: dict[str, Any], seed: int, private
             transport.secret = json.dumps(
                 {"client_id": "sim", "username": "sim@example.com", "private_key": private_key, "is_sandbox": False}
             )
+            workflow_calls = write_scenarios(calls, transport)
             for call in calls:
-                transport.scenarios[call.interaction_key] = {
-                    "DynamicScenario": {"S": call.scenario},
-                    "Greeting": {"S": call.greeting},
-                    "LeadId": {"S": call.lead_id},
-                }
                 transport.leads[call.lead_id] = {
                     "attributes": {"type": "Lead"},
                     "Id": call.lead_id,
@@ -885,6 +954,7 @@ def run_variant(variant: Variant, base_model: dict[str, Any], seed: int, private
         "calls": calls,
         "turns": results,
         "init_calls": dict(init_calls),
+        "workflow_calls": workflow_calls,
         "containers": len(created),
         "log_levels": dict(levels),
     }
@@ -963,6 +1033,7 @@ def summarise(run: dict[str, Any]) -> dict[str, Any]:
         if bedrock_turns
         else 0.0,
         "init_calls": run["init_calls"],
+        "workflow_calls": run["workflow_calls"],
         "dialog_actions": dict(Counter(t.dialog_action for t in turns)),
         "failed_turns": sum(1 for t in turns if t.intent_state == "Failed"),
         "reply_tokens_mean": round(statistics.fmean(t.reply_tokens for t in bedrock_turns), 1)

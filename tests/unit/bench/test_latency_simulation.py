@@ -66,6 +66,8 @@ def test_after_counts_each_call_where_it_happens(after: dict[str, Any]) -> None:
     assert len({t.call for t in turns}) == 3
     # The provisioned container's init made the login (one secret read, one token request), off every turn.
     assert after["init_calls"] == {"secretsmanager": 1, "salesforce_token": 1}
+    # GenerateDynamicScenarioHandler wrote each call's item first: one Converse and one PutItem per call.
+    assert after["workflow_calls"] == {"bedrock:Converse": 3, "dynamodb:PutItem": 3}
     for t in turns:
         if t.first:
             assert t.calls["dynamodb"] == 1, t  # the scenario is read once per call, on its first turn
