@@ -498,8 +498,7 @@ class Transport:
             return AWSResponse(request.url, 200, headers, _RawStream([json.dumps(payload).encode()]))
         if (service, operation) == ("dynamodb", "PutItem"):
             key = body["Item"]["PK"]["S"].removeprefix("INTERACTION#")
-            ms = self._latency_rng.uniform(self.model["ddb_ms_min"], self.model["ddb_ms_max"])
-            self._record("dynamodb", operation, ms)
+            self._record("dynamodb", operation, 0.0)  # the workflow's time is not a turn's; no latency draw
             if key in self.scenarios and "attribute_not_exists" in body.get("ConditionExpression", ""):
                 error = {
                     "__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
