@@ -5,10 +5,21 @@ locals {
 
   # The rollback pin wins over the version this apply publishes. A conditional (not coalesce) keeps
   # the pinned value known at plan time even while a new version is still being published.
-  alias_function_version = var.alias_function_version != null ? var.alias_function_version : aws_lambda_function.this.version
+  # The checked version (data.aws_lambda_function.deployed), never the function's own attribute: the alias
+  # moves only once the CodeSha256 check has passed, and references in both branches make it wait for the
+  # check even while a rollback pin is set.
+  alias_function_version = var.alias_function_version != null ? var.alias_function_version : data.aws_lambda_function.deployed.version
 
   # IAM Sids are alphanumeric only.
   policy_statements = { for k, s in var.policy_statements : replace(k, "_", "") => s }
+
+  # scripts/alias_wait.py through local-exec: `interpreter` takes a list (no shell quoting on any OS) and
+  # local-exec appends `command` (the alias ARN) last.
+  wait_script = "${path.module}/scripts/alias_wait.py"
+  wait_interpreter = concat(
+    [var.python_executable, local.wait_script, "--timeout", tostring(var.wait_timeout_seconds)],
+    var.assume_role_arn == null ? [] : ["--role-arn", var.assume_role_arn],
+  )
 }
 
 ################################################################################
@@ -167,16 +178,19 @@ resource "aws_lambda_function" "this" {
 
 # Lambda reports CodeSha256 as the base64 SHA-256 of the zip, the value build.py writes to the
 # manifest, so a mismatch means the zip on disk is not the one the manifest describes. This reads the
-# function back rather than using aws_lambda_function.this.code_sha256, which the provider keeps at
-# its old value in the plan of a code change. With no pending change it is read at plan time, so a
-# clean second plan stays empty; otherwise it is read right after the function is applied.
+# published version back rather than using aws_lambda_function.this.code_sha256, which the provider keeps at
+# its old value in the plan of a code change. With no pending change it is read at plan time, so a clean
+# second plan stays empty; otherwise it is read right after the function is applied. The alias takes its
+# version from here, so a failed check stops the apply before `live` moves: the bad version is published
+# but never served.
 data "aws_lambda_function" "deployed" {
   function_name = aws_lambda_function.this.function_name
+  qualifier     = aws_lambda_function.this.version
 
   lifecycle {
     postcondition {
       condition     = self.code_sha256 == var.source_code_hash
-      error_message = "${var.function_name}: Lambda reports CodeSha256 ${self.code_sha256}, but source_code_hash is ${var.source_code_hash}. The zip that was uploaded is not the one the manifest describes: rebuild with build.py and apply again."
+      error_message = "${var.function_name}: Lambda reports CodeSha256 ${self.code_sha256} for version ${self.version}, but source_code_hash is ${var.source_code_hash}. The zip that was uploaded is not the one the manifest describes; the ${var.alias_name} alias stays on its previous version. Rebuild with build.py and apply again."
     }
   }
 }
@@ -191,11 +205,34 @@ resource "aws_lambda_alias" "live" {
   function_name    = aws_lambda_function.this.function_name
   function_version = local.alias_function_version
 
-  lifecycle {
-    # This module never sets weighted routing (see README). While an alias with provisioned
-    # concurrency moves to a new version, Lambda briefly adds routing weights, which provider 5.x can
-    # read back as drift (hashicorp/terraform-provider-aws#48116); ignoring them keeps plans empty.
-    ignore_changes = [routing_config]
+  # No routing_config and no ignore_changes on it: this module never sets weights, so a weight that is still
+  # there at the next plan (left over, or set outside Terraform) shows as a change that removes it. The
+  # transient weights Lambda adds while an alias with provisioned concurrency moves are waited out below
+  # before the apply ends, so they are gone when the next plan refreshes.
+}
+
+################################################################################
+# Provisioned concurrency, with the waits hashicorp/aws 5.x lacks
+################################################################################
+
+# Lambda keeps routing weights on an alias with provisioned concurrency while it moves the alias to a new
+# version, and PutProvisionedConcurrencyConfig refuses such an alias ("Alias with weights can not be used
+# with Provisioned Concurrency", hashicorp/terraform#24957); hashicorp/aws waits for the weights to clear only
+# from hashicorp/terraform-provider-aws#48116 on. Runs after every alias move and before every change of the
+# count, and fails the apply, naming the alias and its weights, if they outlast wait_timeout_seconds.
+resource "terraform_data" "alias_weights_cleared" {
+  count = var.provisioned_concurrent_executions > 0 ? 1 : 0
+
+  triggers_replace = {
+    alias_arn                         = aws_lambda_alias.live.arn
+    function_version                  = aws_lambda_alias.live.function_version
+    provisioned_concurrent_executions = var.provisioned_concurrent_executions
+  }
+
+  provisioner "local-exec" {
+    interpreter = concat(local.wait_interpreter, ["--until", "no-weights"])
+    command     = aws_lambda_alias.live.arn
+    environment = var.script_environment
   }
 }
 
@@ -205,4 +242,29 @@ resource "aws_lambda_provisioned_concurrency_config" "live" {
   function_name                     = aws_lambda_alias.live.function_name
   qualifier                         = aws_lambda_alias.live.name
   provisioned_concurrent_executions = var.provisioned_concurrent_executions
+
+  depends_on = [terraform_data.alias_weights_cleared]
+}
+
+# The provider's create and update of the configuration already wait for READY (and fail on FAILED with its
+# status reason), but a version move changes no configuration: Lambda re-allocates the environments for the
+# new version (IN_PROGRESS) with no Terraform change to wait on. This waits for READY after every change of
+# the configuration and, with wait_for_provisioned_concurrency_after_version_move, after every version move,
+# so that ready_alias_arn (what the Lex code hook takes) is known only once callers get warm environments.
+resource "terraform_data" "provisioned_concurrency_ready" {
+  count = var.provisioned_concurrent_executions > 0 ? 1 : 0
+
+  triggers_replace = merge(
+    {
+      configuration                     = aws_lambda_provisioned_concurrency_config.live[0].id
+      provisioned_concurrent_executions = aws_lambda_provisioned_concurrency_config.live[0].provisioned_concurrent_executions
+    },
+    var.wait_for_provisioned_concurrency_after_version_move ? { function_version = aws_lambda_alias.live.function_version } : {},
+  )
+
+  provisioner "local-exec" {
+    interpreter = concat(local.wait_interpreter, ["--until", "ready"])
+    command     = aws_lambda_alias.live.arn
+    environment = var.script_environment
+  }
 }

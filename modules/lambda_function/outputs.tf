@@ -96,3 +96,14 @@ output "role_policy_statements" {
     }
   }
 }
+
+output "ready_alias_arn" {
+  description = "The alias ARN (as alias_arn), known only once the deploy waits are over: no routing weights, and provisioned concurrency READY. Give this, not alias_arn, to whatever sends callers to the alias (the Lex code hook), so that it switches only when warm environments are there."
+  value       = aws_lambda_alias.live.arn
+  depends_on  = [terraform_data.provisioned_concurrency_ready]
+}
+
+output "provisioned_concurrency_ready_id" {
+  description = "Id of the last READY wait (changes each time the apply waited for READY); null without provisioned concurrency. For depends_on-style ordering outside the module."
+  value       = one(terraform_data.provisioned_concurrency_ready[*].id)
+}

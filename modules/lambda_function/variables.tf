@@ -282,3 +282,52 @@ variable "tags" {
   description = "Tags for the role, log group and function."
   default     = {}
 }
+
+################################################################################
+# Deploy waits (scripts/alias_wait.py, run by local-exec on the apply machine)
+################################################################################
+
+variable "wait_for_provisioned_concurrency_after_version_move" {
+  type        = bool
+  description = "After `live` moves to another version, wait until its provisioned concurrency is READY again before the apply goes on (and before ready_alias_arn is known). Lambda re-allocates the environments on every move, which takes minutes on AWS. Changes of the count are always waited for. No effect without provisioned concurrency."
+  default     = true
+}
+
+variable "wait_timeout_seconds" {
+  type        = number
+  description = "Bound of each deploy wait, in seconds: routing weights clearing before a provisioned-concurrency change, and READY after one. The apply fails with the alias's weights or status when it passes."
+  default     = 900
+
+  validation {
+    condition     = var.wait_timeout_seconds >= 1 && var.wait_timeout_seconds <= 3600
+    error_message = "wait_timeout_seconds must be between 1 and 3600 seconds."
+  }
+}
+
+variable "python_executable" {
+  type        = string
+  description = "Python interpreter with boto3 that runs scripts/alias_wait.py during apply (only when provisioned_concurrent_executions > 0)."
+  default     = "python3"
+
+  validation {
+    condition     = length(trimspace(var.python_executable)) > 0
+    error_message = "python_executable must name a Python interpreter, e.g. python3."
+  }
+}
+
+variable "script_environment" {
+  type        = map(string)
+  description = "Extra environment for the wait script, e.g. AWS_ENDPOINT_URL for a local AWS emulator. Never put credentials here."
+  default     = {}
+}
+
+variable "assume_role_arn" {
+  type        = string
+  description = "IAM role the wait script assumes (STS AssumeRole) before it calls Lambda: give the provider's assume_role role when it has one, since that block does not reach local-exec. Null uses the apply machine's credential chain."
+  default     = null
+
+  validation {
+    condition     = var.assume_role_arn == null ? true : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.assume_role_arn))
+    error_message = "assume_role_arn must be null or an IAM role ARN."
+  }
+}

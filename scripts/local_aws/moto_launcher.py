@@ -43,6 +43,10 @@ Bedrock: ``GetInferenceProfile``, which moto 5.2 lacks, for the root module's aw
 source (local_aws/bedrock_profiles.py documents what is emulated).
 Source: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GetInferenceProfile.html
 
+Lambda provisioned concurrency (Put/Get/DeleteProvisionedConcurrencyConfig, and the transient routing weights of
+an alias with provisioned concurrency while its version moves) lives in its own module,
+lambda_provisioned_concurrency.py, which main() installs.
+
 Each adjustment checks that moto still has the shape it patches and stops with a clear error otherwise.
 """
 
@@ -295,6 +299,12 @@ def main(argv: list[str] | None = None) -> None:
         from bedrock_profiles import patch_bedrock_inference_profiles  # type: ignore[no-redef]
 
     patch_bedrock_inference_profiles()
+    try:
+        from local_aws.lambda_provisioned_concurrency import patch_lambda_provisioned_concurrency
+    except ImportError:  # run as a script: scripts/local_aws is sys.path[0]
+        from lambda_provisioned_concurrency import patch_lambda_provisioned_concurrency  # type: ignore[no-redef]
+
+    patch_lambda_provisioned_concurrency()
     from moto.server import main as moto_main
 
     moto_main(argv if argv is not None else sys.argv[1:])

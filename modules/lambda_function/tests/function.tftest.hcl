@@ -40,20 +40,24 @@ mock_provider "aws" {
   mock_data "aws_lambda_function" {
     defaults = {
       code_sha256 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
+      version     = "7"
     }
   }
 }
 
 variables {
-  function_name    = "dev-LexFulfillmentHandler"
-  description      = "Lex V2 code hook"
-  filename         = "dist/LexFulfillmentHandler.zip"
-  source_code_hash = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
-  handler          = "lambda_function.lambda_handler"
-  runtime          = "python3.12"
-  architecture     = "x86_64"
-  memory_size      = 512
-  timeout          = 30
+  # The deploy waits record their arguments instead of calling AWS (tests/record_wait.sh).
+  python_executable  = abspath("tests/record_wait.sh")
+  script_environment = { ALIAS_WAIT_DIR = abspath(".terraform/alias_wait/function"), ALIAS_WAIT_RUN = "function" }
+  function_name      = "dev-LexFulfillmentHandler"
+  description        = "Lex V2 code hook"
+  filename           = "dist/LexFulfillmentHandler.zip"
+  source_code_hash   = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
+  handler            = "lambda_function.lambda_handler"
+  runtime            = "python3.12"
+  architecture       = "x86_64"
+  memory_size        = 512
+  timeout            = 30
   environment_variables = {
     LOG_LEVEL          = "INFO"
     BEDROCK_MAX_TOKENS = "150"

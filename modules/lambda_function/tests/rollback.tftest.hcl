@@ -39,11 +39,15 @@ mock_provider "aws" {
   mock_data "aws_lambda_function" {
     defaults = {
       code_sha256 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
+      version     = "29"
     }
   }
 }
 
 variables {
+  # The deploy waits record their arguments instead of calling AWS (tests/record_wait.sh).
+  python_executable                 = abspath("tests/record_wait.sh")
+  script_environment                = { ALIAS_WAIT_DIR = abspath(".terraform/alias_wait/rollback"), ALIAS_WAIT_RUN = "rollback" }
   function_name                     = "LexFulfillmentHandler"
   filename                          = "dist/LexFulfillmentHandler.zip"
   source_code_hash                  = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
