@@ -129,6 +129,9 @@ locals {
       alias_function_version            = try(var.functions[name].alias_function_version, null)
       environment                       = merge(local.common_environment, d.environment)
       policy_statements                 = d.policy_statements
+
+      # On by default for LexFulfillmentHandler, the one with provisioned concurrency (README "Deploy pipeline").
+      wait_for_provisioned_concurrency_after_version_move = coalesce(try(var.functions[name].wait_for_provisioned_concurrency_after_version_move, null), name == "LexFulfillmentHandler")
     }
   }
 }
@@ -156,6 +159,12 @@ module "lambda_function" {
   reserved_concurrent_executions    = each.value.reserved_concurrent_executions
   policy_statements                 = each.value.policy_statements
 
+  # Deploy waits (weights cleared, provisioned concurrency READY) run on the apply machine like the code hook.
+  wait_for_provisioned_concurrency_after_version_move = each.value.wait_for_provisioned_concurrency_after_version_move
+  python_executable                                   = var.lex_code_hook_python
+  script_environment                                  = var.lex_code_hook_environment
+  assume_role_arn                                     = var.lex_code_hook_role_arn
+
   log_retention_in_days = var.log_retention_in_days
   kms_key_arn           = var.kms_key_arn
   tags                  = var.tags
@@ -172,7 +181,8 @@ module "lex_code_hook" {
 
   lambda_function_name = module.lambda_function["LexFulfillmentHandler"].function_name
   lambda_alias_name    = module.lambda_function["LexFulfillmentHandler"].alias_name
-  lambda_alias_arn     = module.lambda_function["LexFulfillmentHandler"].alias_arn
+  # Known only once the alias has no routing weights and its provisioned concurrency is READY.
+  lambda_alias_arn = module.lambda_function["LexFulfillmentHandler"].ready_alias_arn
 
   python_executable  = var.lex_code_hook_python
   script_environment = var.lex_code_hook_environment

@@ -64,6 +64,8 @@ variable "functions" {
     snap_start                        = optional(bool)
     reserved_concurrent_executions    = optional(number)
     alias_function_version            = optional(string)
+
+    wait_for_provisioned_concurrency_after_version_move = optional(bool)
   }))
   description = <<-EOT
     Per-function overrides, keyed by function (LexFulfillmentHandler, GenerateDynamicScenarioHandler,
@@ -71,6 +73,8 @@ variable "functions" {
     memory 512 MB for LexFulfillmentHandler and GenerateDynamicScenarioHandler and 256 MB for the rest,
     provisioned concurrency 1 on LexFulfillmentHandler and 0 (none) elsewhere. alias_function_version pins the
     `live` alias to an earlier published version: the rollback switch.
+    wait_for_provisioned_concurrency_after_version_move (default true for LexFulfillmentHandler, false
+    elsewhere) makes each apply that moves `live` wait until its provisioned concurrency is READY again.
   EOT
   default     = {}
 
@@ -317,13 +321,13 @@ variable "lex" {
 
 variable "lex_code_hook_python" {
   type        = string
-  description = "Python interpreter (with boto3) that runs the module's Lex code hook script during apply."
+  description = "Python interpreter (with boto3) that runs the module's Lex code hook script during apply, and the deploy waits of functions with provisioned concurrency."
   default     = "python3"
 }
 
 variable "lex_code_hook_environment" {
   type        = map(string)
-  description = "Extra environment for the Lex code hook script, e.g. AWS_ENDPOINT_URL for a local AWS emulator. Never put credentials here."
+  description = "Extra environment for the Lex code hook script and the deploy waits, e.g. AWS_ENDPOINT_URL for a local AWS emulator. Never put credentials here."
   default     = {}
 }
 

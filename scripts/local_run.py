@@ -19,7 +19,10 @@ Stages, in order:
    --plugin-dir, TF_PLUGIN_DIR or scripts/tf-plugin-dir names one, as the Makefile does.
 4. A second `terraform plan -detailed-exitcode`: it must show no changes; otherwise the plan is printed and the
    run fails.
-5. Check in moto with boto3: the bot alias's code hook is LexFulfillmentHandler's live alias ARN and its other
+   The deploy waits' lines (routing weights cleared, provisioned concurrency READY, each with its seconds) are
+   printed as the apply reports them.
+5. Check: the apply waited for LexFulfillmentHandler's provisioned concurrency to be READY before it started
+   moving the Lex code hook; then in moto with boto3: that provisioned concurrency is READY, the bot alias's code hook is LexFulfillmentHandler's live alias ARN and its other
    settings are as they were; each live alias points at the version Terraform reports; each function's code is
    the manifest's zip (CodeSha256 equals the manifest's base64 SHA-256).
 6. Print a summary: per function its published version, alias, zip size and base64 SHA-256, then the Lex code
@@ -59,7 +62,7 @@ from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
 from local_aws.emulator import MotoServer  # noqa: E402
 from local_aws.errors import FixtureError, LocalRunError, TerraformError, VerificationError  # noqa: E402
 from local_aws.fixtures import LexFixture, bot_alias_problems, create_lex_fixture  # noqa: E402
-from local_aws.terraform_cli import PlanResult, TerraformProgress, TerraformRunner  # noqa: E402
+from local_aws.terraform_cli import CommandResult, PlanResult, TerraformProgress, TerraformRunner  # noqa: E402
 
 REPO_ROOT = SCRIPTS_DIR.parent
 FUNCTION_NAMES = (
@@ -159,9 +162,9 @@ class LocalStack:
         }
         return {**base, **overrides}
 
-    def apply(self, **overrides: Any) -> None:
-        """`terraform apply` of examples/local; raises TerraformError on failure."""
-        self.terraform.apply(self.variables(**overrides))
+    def apply(self, **overrides: Any) -> CommandResult:
+        """`terraform apply` of examples/local (its output in ``.stdout``); raises TerraformError on failure."""
+        return self.terraform.apply(self.variables(**overrides))
 
     def plan(self, out: Path | None = None, **overrides: Any) -> PlanResult:
         """`terraform plan -detailed-exitcode`, optionally saved to ``out``."""
@@ -448,6 +451,16 @@ def verify_stack(stack: LocalStack, manifest: Mapping[str, Any], outputs: Mappin
         if latest["CodeSha256"] != expected_hash:
             problems.append(f"{name}: deployed CodeSha256 {latest['CodeSha256']} is not the manifest's {expected_hash}")
 
+    lex_name = names[LEX_FUNCTION]
+    provisioned = _call(
+        f"GetProvisionedConcurrencyConfig {lex_name}:{LIVE_ALIAS}",
+        lam.get_provisioned_concurrency_config,
+        FunctionName=lex_name,
+        Qualifier=LIVE_ALIAS,
+    )
+    if provisioned["Status"] != "READY":
+        problems.append(f"{lex_name}: provisioned concurrency is {provisioned['Status']}, not READY")
+
     lex_arn = outputs["lambda_alias_arns"][LEX_FUNCTION]
     if outputs.get("lex_code_hook_lambda_arn") != lex_arn:
         problems.append(
@@ -462,6 +475,38 @@ def verify_stack(stack: LocalStack, manifest: Mapping[str, Any], outputs: Mappin
     problems.extend(f"bot alias {stack.lex.bot_alias_id}: {p}" for p in bot_alias_problems(current, stack.lex, lex_arn))
     if problems:
         raise VerificationError("the applied stack does not check out in moto:\n  - " + "\n  - ".join(problems))
+
+
+# What modules/lambda_function/scripts/alias_wait.py prints (through local-exec), and the line terraform prints
+# when it starts pointing the Lex code hook.
+_WAIT_MARKER = "alias_wait: "
+_CODE_HOOK_START = "module.lex_code_hook[0].terraform_data.code_hook: Creating..."
+
+
+def deploy_waits(apply_stdout: str) -> list[str]:
+    """The deploy waits' own lines from a `terraform apply`'s output, in order, without terraform's prefix.
+
+    E.g. ``alias_wait: provisioned concurrency on local-LexFulfillmentHandler:live is READY (waited 3.1 s)``.
+    """
+    return [line[line.index(_WAIT_MARKER) :].strip() for line in apply_stdout.splitlines() if _WAIT_MARKER in line]
+
+
+def check_ready_before_code_hook(apply_stdout: str, function_name: str) -> None:
+    """Check that the apply waited for READY on ``function_name``'s live alias before it moved the Lex code hook.
+
+    Raises:
+        VerificationError: no READY wait for the function, or the code hook started before it finished.
+    """
+    lines = apply_stdout.splitlines()
+    ready = f"provisioned concurrency on {function_name}:{LIVE_ALIAS} is READY"
+    ready_at = next((i for i, line in enumerate(lines) if _WAIT_MARKER in line and ready in line), None)
+    if ready_at is None:
+        raise VerificationError(f"the apply did not wait for {function_name}:{LIVE_ALIAS}'s provisioned concurrency")
+    hook_at = next((i for i, line in enumerate(lines) if _CODE_HOOK_START in line), None)
+    if hook_at is not None and hook_at < ready_at:
+        raise VerificationError(
+            f"the Lex code hook started moving before {function_name}:{LIVE_ALIAS}'s provisioned concurrency was READY"
+        )
 
 
 def _human_size(size_bytes: int) -> str:
@@ -523,11 +568,14 @@ def run(settings: LocalRunSettings) -> None:
         try:
             started = time.monotonic()
             _step("terraform apply examples/local")
-            stack.apply()
+            applied = stack.apply()
+            for line in deploy_waits(applied.stdout):
+                print(f"    {line}", flush=True)
             _step(f"applied in {time.monotonic() - started:.0f} s; second terraform plan (must show no changes)")
             stack.require_no_changes()
             outputs = stack.outputs()
-            _step("checking Lambda aliases, code and the Lex bot alias code hook in moto")
+            _step("checking Lambda aliases, code, provisioned concurrency and the Lex bot alias code hook in moto")
+            check_ready_before_code_hook(applied.stdout, outputs["lambda_function_names"][LEX_FUNCTION])
             verify_stack(stack, manifest, outputs)
         except LocalRunError as exc:
             if settings.keep_running:

@@ -7,10 +7,12 @@ locals {
     "InvokeOutboundCallHandler", "UpdateLeadHandler",
   ]
 
-  # moto implements neither provisioned concurrency nor SnapStart, so both are off for every function.
+  # moto ignores SnapStart, so it is off for every function. Provisioned concurrency keeps the module's
+  # defaults (1 on LexFulfillmentHandler): the local AWS emulates it (scripts/local_aws/
+  # lambda_provisioned_concurrency.py), allocation delay and transient alias weights included.
   functions = {
     for name in local.function_names : name => merge(
-      { provisioned_concurrent_executions = 0, snap_start = false },
+      { snap_start = false },
       try(var.functions[name], {}),
     )
   }
@@ -93,7 +95,8 @@ module "atlas_engine" {
     locale_ids   = var.lex_locale_ids
   }
   lex_code_hook_python = var.lex_code_hook_python
-  # Only the endpoint: credentials reach the script through the environment terraform runs in
+  # Only the endpoint (for the code hook script and the deploy waits): credentials reach the scripts through the
+  # environment terraform runs in
   # (scripts/local_run.py sets AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY to moto's "test").
   lex_code_hook_environment = {
     AWS_ENDPOINT_URL = var.endpoint_url

@@ -51,11 +51,14 @@ variable "lex_code_hook_python" {
 
 variable "functions" {
   type = map(object({
-    memory_size                    = optional(number)
-    timeout                        = optional(number)
-    reserved_concurrent_executions = optional(number)
-    alias_function_version         = optional(string)
+    memory_size                       = optional(number)
+    timeout                           = optional(number)
+    reserved_concurrent_executions    = optional(number)
+    alias_function_version            = optional(string)
+    provisioned_concurrent_executions = optional(number)
+
+    wait_for_provisioned_concurrency_after_version_move = optional(bool)
   }))
-  description = "Per-function overrides passed to the module, e.g. { LexFulfillmentHandler = { alias_function_version = \"1\" } } to roll the live alias back. Provisioned concurrency and SnapStart are always off here: moto implements neither."
+  description = "Per-function overrides passed to the module, e.g. { LexFulfillmentHandler = { alias_function_version = \"1\" } } to roll the live alias back. Provisioned concurrency keeps the module's defaults (1 on LexFulfillmentHandler; the local AWS emulates it); SnapStart is always off here: moto ignores it."
   default     = {}
 }

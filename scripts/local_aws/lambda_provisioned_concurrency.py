@@ -95,9 +95,7 @@ class ProvisionedConcurrencyStore:
         clock: monotonic clock in seconds (injectable for tests).
     """
 
-    def __init__(
-        self, allocation_seconds: float, fail_at_or_above: int | None, clock: Any = time.monotonic
-    ) -> None:
+    def __init__(self, allocation_seconds: float, fail_at_or_above: int | None, clock: Any = time.monotonic) -> None:
         self.allocation_seconds = allocation_seconds
         self.fail_at_or_above = fail_at_or_above
         self.clock = clock
@@ -204,7 +202,9 @@ def _alias_weights(alias: Any, store: ProvisionedConcurrencyStore) -> dict[str, 
     return {**configured, **store.transient_weights(alias.arn)}
 
 
-def patch_lambda_provisioned_concurrency(store: ProvisionedConcurrencyStore | None = None) -> ProvisionedConcurrencyStore:
+def patch_lambda_provisioned_concurrency(
+    store: ProvisionedConcurrencyStore | None = None,
+) -> ProvisionedConcurrencyStore:
     """Add the provisioned-concurrency API and the alias behaviour above to moto's Lambda, in this process.
 
     Call before moto server handles its first Lambda request (the URL map is built then).
@@ -223,7 +223,9 @@ def patch_lambda_provisioned_concurrency(store: ProvisionedConcurrencyStore | No
     alias_class = models.LambdaAlias
     for owner, attr in ((alias_class, "update"), (alias_class, "to_json"), (response_class, "backend")):
         if not hasattr(owner, attr):
-            raise RuntimeError(f"moto.awslambda {owner.__name__} has no {attr}; lambda_provisioned_concurrency.py needs updating")
+            raise RuntimeError(
+                f"moto.awslambda {owner.__name__} has no {attr}; lambda_provisioned_concurrency.py needs updating"
+            )
     if hasattr(response_class, "put_provisioned_concurrency_config"):
         raise RuntimeError("moto now implements provisioned concurrency; retire lambda_provisioned_concurrency.py")
 
@@ -269,9 +271,7 @@ def patch_lambda_provisioned_concurrency(store: ProvisionedConcurrencyStore | No
         arn, alias = qualified(self)
         requested = json.loads(self.body or "{}").get("ProvisionedConcurrentExecutions")
         if not isinstance(requested, int) or requested < 1:
-            raise _error(
-                "InvalidParameterValueException", "ProvisionedConcurrentExecutions must be at least 1.", 400
-            )
+            raise _error("InvalidParameterValueException", "ProvisionedConcurrentExecutions must be at least 1.", 400)
         if alias is not None and _alias_weights(alias, store):
             raise _error("InvalidParameterValueException", WEIGHTS_ERROR_MESSAGE, 400)
         config = store.put(arn, requested)

@@ -127,28 +127,25 @@ run "tracing_active_on_all_five" {
   }
 }
 
+# Each alias takes the version the CodeSha256 check read back (issue 7 section 3), which a plan of a first
+# deploy cannot know yet: rollback.tftest.hcl's applied runs check alias == published version.
 run "aliases_point_at_the_published_versions" {
   command = plan
 
   assert {
-    condition = alltrue([for m in module.lambda_function :
-      m.alias_name == "live" && m.alias_function_version == m.published_version
-    ])
-    error_message = "Each live alias must point at its own function's newly published version."
+    condition     = alltrue([for m in module.lambda_function : m.alias_name == "live"])
+    error_message = "Each function's alias must be live."
   }
 
   assert {
-    condition = (
-      jsonencode(output.lambda_alias_versions) == jsonencode({
-        LexFulfillmentHandler          = "29"
-        GenerateDynamicScenarioHandler = "12"
-        CreateLeadHandler              = "5"
-        InvokeOutboundCallHandler      = "3"
-        UpdateLeadHandler              = "8"
-      }) &&
-      jsonencode(output.lambda_published_versions) == jsonencode(output.lambda_alias_versions)
-    )
-    error_message = "lambda_alias_versions and lambda_published_versions must report each function's own versions."
+    condition = jsonencode(output.lambda_published_versions) == jsonencode({
+      LexFulfillmentHandler          = "29"
+      GenerateDynamicScenarioHandler = "12"
+      CreateLeadHandler              = "5"
+      InvokeOutboundCallHandler      = "3"
+      UpdateLeadHandler              = "8"
+    })
+    error_message = "lambda_published_versions must report each function's own version."
   }
 }
 

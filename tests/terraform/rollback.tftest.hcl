@@ -30,7 +30,8 @@ mock_provider "aws" {
   }
 }
 
-# Each function as deployed: its latest published version, and the CodeSha256 Lambda reports (the manifest's).
+# Each function as deployed: its latest published version, and the CodeSha256 Lambda reports (the manifest's)
+# for it; the live alias takes the version the check read.
 override_resource {
   target = module.lambda_function["LexFulfillmentHandler"].aws_lambda_function.this
   values = {
@@ -43,6 +44,7 @@ override_data {
   target = module.lambda_function["LexFulfillmentHandler"].data.aws_lambda_function.deployed
   values = {
     code_sha256 = "gLkDQ+Hae6eHUhv2g44annWjl7q/2SNFRG4S/iz2WN4="
+    version     = "29"
   }
 }
 
@@ -65,6 +67,7 @@ override_data {
   target = module.lambda_function["GenerateDynamicScenarioHandler"].data.aws_lambda_function.deployed
   values = {
     code_sha256 = "UyJAuK/sSDRSVBaKGFRimdeqE0Tql9R4lj7+ISBBDo0="
+    version     = "12"
   }
 }
 
@@ -87,6 +90,7 @@ override_data {
   target = module.lambda_function["CreateLeadHandler"].data.aws_lambda_function.deployed
   values = {
     code_sha256 = "LcvBRiXhaXn/NcFyVbDOfzlbpQ5jo3C7Zs3eSBp9xlU="
+    version     = "5"
   }
 }
 
@@ -109,6 +113,7 @@ override_data {
   target = module.lambda_function["InvokeOutboundCallHandler"].data.aws_lambda_function.deployed
   values = {
     code_sha256 = "vW0UBe9oaiJOXM0k68w0KBqmnu6w/tvdywBDKvRbAMQ="
+    version     = "3"
   }
 }
 
@@ -131,6 +136,7 @@ override_data {
   target = module.lambda_function["UpdateLeadHandler"].data.aws_lambda_function.deployed
   values = {
     code_sha256 = "nfDaIGJ0uaIfX+qYK3ltrwZ/5i8j64qJL9la94Vfsjw="
+    version     = "8"
   }
 }
 
@@ -161,8 +167,8 @@ run "deploy" {
   command = apply
 
   assert {
-    condition     = output.lambda_alias_versions["LexFulfillmentHandler"] == "29" && output.lambda_published_versions["LexFulfillmentHandler"] == "29"
-    error_message = "Before any pin, the live alias follows the latest published version."
+    condition     = output.lambda_alias_versions["LexFulfillmentHandler"] == "29" && jsonencode(output.lambda_alias_versions) == jsonencode(output.lambda_published_versions)
+    error_message = "Before any pin, each live alias follows its function's latest published version."
   }
 
   assert {

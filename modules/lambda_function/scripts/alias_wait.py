@@ -237,9 +237,7 @@ def lambda_client_for(alias: Alias, role_arn: str | None) -> Any:
         ) from exc
     session = boto3.Session(region_name=alias.region)
     if role_arn:
-        answer = _call(
-            session.client("sts").assume_role, RoleArn=role_arn, RoleSessionName="atlas-engine-alias-wait"
-        )
+        answer = _call(session.client("sts").assume_role, RoleArn=role_arn, RoleSessionName="atlas-engine-alias-wait")
         credentials = answer["Credentials"]
         session = boto3.Session(
             region_name=alias.region,

@@ -1,7 +1,7 @@
-# Deploy safety (issue 7): the waits around provisioned concurrency, leftover routing weights, and the
-# CodeSha256 check gating the alias. (A leftover routing weight showing in the plan needs the real provider's
-# read of the alias: tests/e2e/test_lambda_function_moto.py checks it against the local AWS.) The waits run tests/record_wait.sh instead of scripts/alias_wait.py: each
-# writes "<ALIAS_WAIT_RUN> <arguments>" to .terraform/alias_wait/deploy/<mode>, so a run sees whether the wait ran
+# Deploy safety (issue 7): the waits around provisioned concurrency and the CodeSha256 check gating the alias.
+# (A leftover routing weight showing in the plan needs the real provider's read of the alias:
+# tests/e2e/test_lambda_function_moto.py checks it against the local AWS.) The waits run tests/record_wait.sh
+# instead of scripts/alias_wait.py: each writes "<ALIAS_WAIT_RUN> <arguments>" to .terraform/alias_wait/deploy/<mode>, so a run sees whether the wait ran
 # during it. scripts/alias_wait.py itself is tested against the local AWS in tests/functional/lambda_function.
 
 mock_provider "aws" {
