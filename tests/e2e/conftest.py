@@ -51,5 +51,5 @@ def applied_stack(e2e_settings: local_run.LocalRunSettings) -> Iterator[AppliedS
     """moto server with examples/local applied once; moto is stopped after the module's tests."""
     manifest = local_run.read_manifest(e2e_settings.manifest_path)
     with local_run.local_stack(e2e_settings) as stack:
-        stack.apply()
-        yield AppliedStack(stack=stack, manifest=manifest, outputs=stack.outputs())
+        applied = stack.apply()
+        yield AppliedStack(stack=stack, manifest=manifest, outputs=stack.outputs(), apply_stdout=applied.stdout)

@@ -18,11 +18,13 @@ import local_run  # noqa: E402
 
 @dataclass
 class AppliedStack:
-    """The local stack after the first apply: the live handle, the manifest it was applied with, its outputs."""
+    """The local stack after the first apply: the live handle, the manifest it was applied with, its outputs, and
+    what the apply printed (the deploy waits' lines among it)."""
 
     stack: local_run.LocalStack
     manifest: dict[str, Any]
     outputs: dict[str, Any]
+    apply_stdout: str = ""
 
 
 def plugin_dir() -> str | None:

@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from e2e_support import local_run
 from local_aws.emulator import MotoServer
-from local_aws.errors import TerraformError
+from local_aws.errors import TerraformError, VerificationError
 from local_aws.fixtures import LexFixture, bot_alias_problems, create_lex_fixture
 from local_aws.terraform_cli import TerraformRunner
 
@@ -276,6 +276,30 @@ def fixture_and_updated_alias() -> tuple[LexFixture, dict[str, Any]]:
     updated = copy.deepcopy(initial)
     updated["botAliasLocaleSettings"]["en_US"]["codeHookSpecification"]["lambdaCodeHook"]["lambdaARN"] = LIVE
     return fixture, updated
+
+
+_WAITS_THEN_HOOK = """\
+module.atlas_engine.module.lambda_function["LexFulfillmentHandler"].terraform_data.alias_weights_cleared[0] (local-exec): alias_wait: local-LexFulfillmentHandler:live has no routing weights (waited 0.1 s)
+module.atlas_engine.module.lambda_function["LexFulfillmentHandler"].terraform_data.provisioned_concurrency_ready[0] (local-exec): alias_wait: provisioned concurrency on local-LexFulfillmentHandler:live is READY (waited 3.2 s)
+module.atlas_engine.module.lex_code_hook[0].terraform_data.code_hook: Creating...
+"""
+
+
+def test_deploy_waits_are_picked_from_the_apply_output() -> None:
+    assert local_run.deploy_waits(_WAITS_THEN_HOOK) == [
+        "alias_wait: local-LexFulfillmentHandler:live has no routing weights (waited 0.1 s)",
+        "alias_wait: provisioned concurrency on local-LexFulfillmentHandler:live is READY (waited 3.2 s)",
+    ]
+    local_run.check_ready_before_code_hook(_WAITS_THEN_HOOK, "local-LexFulfillmentHandler")
+
+
+def test_code_hook_before_ready_or_no_wait_is_reported() -> None:
+    lines = _WAITS_THEN_HOOK.splitlines()
+    hook_first = "\n".join([lines[2], lines[0], lines[1]])
+    with pytest.raises(VerificationError, match="before local-LexFulfillmentHandler:live's provisioned concurrency"):
+        local_run.check_ready_before_code_hook(hook_first, "local-LexFulfillmentHandler")
+    with pytest.raises(VerificationError, match="did not wait"):
+        local_run.check_ready_before_code_hook(lines[2], "local-LexFulfillmentHandler")
 
 
 def test_only_the_code_hook_moved() -> None:

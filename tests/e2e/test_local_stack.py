@@ -41,6 +41,19 @@ def test_stack_checks_out_as_make_run_verifies_it(applied_stack: AppliedStack) -
     local_run.verify_stack(applied_stack.stack, applied_stack.manifest, applied_stack.outputs)
 
 
+def test_apply_waited_for_ready_before_the_code_hook_moved(applied_stack: AppliedStack) -> None:
+    name = applied_stack.outputs["lambda_function_names"][LEX]
+    local_run.check_ready_before_code_hook(applied_stack.apply_stdout, name)
+    waits = local_run.deploy_waits(applied_stack.apply_stdout)
+    assert any(
+        line.startswith(f"alias_wait: provisioned concurrency on {name}:live is READY (waited ") for line in waits
+    )
+    provisioned = applied_stack.stack.client("lambda").get_provisioned_concurrency_config(
+        FunctionName=name, Qualifier="live"
+    )
+    assert (provisioned["Status"], provisioned["AllocatedProvisionedConcurrentExecutions"]) == ("READY", 1)
+
+
 @pytest.mark.parametrize("key", local_run.FUNCTION_NAMES)
 def test_live_alias_points_at_the_published_version(applied_stack: AppliedStack, key: str) -> None:
     lam = applied_stack.stack.client("lambda")
@@ -166,7 +179,7 @@ def test_rollback_moves_only_the_alias(applied_stack: AppliedStack, tmp_path: Pa
     latest_before = lam.get_function_configuration(FunctionName=name)
     assert latest_before["CodeSha256"] == changed_hash
 
-    # The rollback: pin the alias to version 1. The plan touches the alias and nothing else.
+    # The rollback: pin the alias to version 1. The plan touches the alias (and its deploy waits) and nothing else.
     rollback = {"manifest_path": str(changed_manifest), "functions": {LEX: {"alias_function_version": "1"}}}
     plan_file = stack.settings.work_dir / "rollback.tfplan"
     assert stack.plan(out=plan_file, **rollback).has_changes
@@ -174,7 +187,13 @@ def test_rollback_moves_only_the_alias(applied_stack: AppliedStack, tmp_path: Pa
     changed = {
         c["address"]: c["change"]["actions"] for c in plan["resource_changes"] if c["change"]["actions"] != ["no-op"]
     }
-    assert changed == {f'module.atlas_engine.module.lambda_function["{LEX}"].aws_lambda_alias.live': ["update"]}
+    lex_module = f'module.atlas_engine.module.lambda_function["{LEX}"]'
+    assert changed.pop(f"{lex_module}.aws_lambda_alias.live") == ["update"]
+    # The deploy waits (weights cleared, provisioned concurrency READY) re-run for the moved alias; nothing else.
+    assert set(changed) <= {
+        f"{lex_module}.terraform_data.alias_weights_cleared[0]",
+        f"{lex_module}.terraform_data.provisioned_concurrency_ready[0]",
+    }, changed
 
     stack.apply(**rollback)
 
