@@ -287,8 +287,26 @@ def patch_stepfunctions() -> None:
             setattr(response_class, name, action)
 
 
+def server_address(argv: list[str]) -> tuple[str, int]:
+    """The host and port ``moto_server`` will listen on, read from its arguments (``-H``/``--host``, ``-p``/``--port``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=5000)
+    known, _ = parser.parse_known_args(argv)
+    return known.host, known.port
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Patch lexv2-models, Step Functions and Lambda, then hand over to ``moto.server.main`` with the same arguments."""
+    """Patch lexv2-models, Step Functions and Lambda, add Invoke and RecognizeText, then hand over to
+    ``moto.server.main`` with the same arguments."""
+    import os
+
+    import lambda_invoke
+    import lex_runtime
+
+    args = argv if argv is not None else sys.argv[1:]
     patch_lexv2models()
     patch_stepfunctions()
     patch_lambda_logging_config()
@@ -305,9 +323,13 @@ def main(argv: list[str] | None = None) -> None:
         from lambda_provisioned_concurrency import patch_lambda_provisioned_concurrency  # type: ignore[no-redef]
 
     patch_lambda_provisioned_concurrency()
+    host, port = server_address(args)
+    lambda_invoke.configure(f"http://{host}:{port}", os.environ.get("LOCAL_AWS_WORK_DIR"))
+    lambda_invoke.patch_lambda_invoke()
+    lex_runtime.patch_lex_runtime()
     from moto.server import main as moto_main
 
-    moto_main(argv if argv is not None else sys.argv[1:])
+    moto_main(args)
 
 
 if __name__ == "__main__":
