@@ -78,4 +78,20 @@ output "lex_provisioned_concurrency_autoscaling" {
     policy_arn         = aws_appautoscaling_policy.lex_provisioned_concurrency[0].arn
     scheduled_actions  = sort(keys(aws_appautoscaling_scheduled_action.lex_provisioned_concurrency))
   } : null
+output "post_deploy_validation" {
+  description = "Everything `python validate.py` reads after an apply (function names, versions, provisioned concurrency, memory, code hook, state machine, Bedrock model); pass it through the root."
+  value = {
+    lambda_function_names                    = { for k, m in module.lambda_function : k => m.function_name }
+    lambda_published_versions                = { for k, m in module.lambda_function : k => m.published_version }
+    lambda_alias_versions                    = { for k, m in module.lambda_function : k => m.alias_function_version }
+    lambda_alias_name                        = "live"
+    lambda_provisioned_concurrent_executions = { for k, m in module.lambda_function : k => m.provisioned_concurrent_executions }
+    lambda_memory_sizes                      = { for k, f in local.functions : k => f.memory_size }
+    lex_bot_alias_arn                        = var.lex == null ? null : module.lex_code_hook[0].bot_alias_arn
+    lex_locale_ids                           = var.lex == null ? [] : var.lex.locale_ids
+    lex_code_hook_lambda_arn                 = var.lex == null ? null : module.lex_code_hook[0].code_hook_lambda_arn
+    state_machine_arn                        = var.workflow.enabled ? module.workflow[0].state_machine_arn : null
+    bedrock_model_id                         = var.bedrock.model_id
+    metrics_namespace                        = null
+  }
 }

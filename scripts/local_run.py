@@ -507,6 +507,40 @@ def check_ready_before_code_hook(apply_stdout: str, function_name: str) -> None:
         raise VerificationError(
             f"the Lex code hook started moving before {function_name}:{LIVE_ALIAS}'s provisioned concurrency was READY"
         )
+VALIDATE_PY = Path(__file__).resolve().parents[1] / "validate.py"
+
+
+def run_validate(
+    settings: LocalRunSettings, stack: LocalStack, outputs: Mapping[str, Any], conversations: int = 1
+) -> None:
+    """Run ``validate.py`` against the local stack, as a user runs it after an apply, with its output shown.
+
+    The outputs go to a file (``--outputs``), the calls to moto (``--endpoint-url``) with moto's credentials;
+    the local Lambda and Lex runtimes serve the smoke invocations and the conversation.
+
+    Raises:
+        LocalRunError: validate.py exited non-zero (its table above says which check failed).
+    """
+    outputs_path = settings.work_dir / "outputs.json"
+    outputs_path.write_text(json.dumps(dict(outputs), indent=2), encoding="utf-8")
+    env = {**os.environ, **terraform_environment(settings)}
+    command = [
+        settings.python,
+        str(VALIDATE_PY),
+        "--outputs",
+        str(outputs_path),
+        "--endpoint-url",
+        stack.moto.endpoint_url,
+        "--region",
+        settings.region,
+        "--since",
+        "15",
+        "--conversations",
+        str(conversations),
+    ]
+    done = subprocess.run(command, env=env, check=False)
+    if done.returncode != 0:
+        raise LocalRunError(f"validate.py failed (exit {done.returncode}) against the local stack; see its table above")
 
 
 def _human_size(size_bytes: int) -> str:
@@ -577,6 +611,8 @@ def run(settings: LocalRunSettings) -> None:
             _step("checking Lambda aliases, code, provisioned concurrency and the Lex bot alias code hook in moto")
             check_ready_before_code_hook(applied.stdout, outputs["lambda_function_names"][LEX_FUNCTION])
             verify_stack(stack, manifest, outputs)
+            _step("python validate.py against the local stack (configuration, smoke, a conversation, metrics)")
+            run_validate(settings, stack, outputs)
         except LocalRunError as exc:
             if settings.keep_running:
                 print(f"\nlocal run FAILED: {exc}", file=sys.stderr, flush=True)

@@ -52,3 +52,8 @@ output "salesforce_secret_arn" {
   description = "ARN of the placeholder Salesforce secret created for the local stack."
   value       = aws_secretsmanager_secret.salesforce.arn
 }
+
+output "post_deploy_validation" {
+  description = "What `python validate.py --chdir <this root>` reads after an apply."
+  value       = module.atlas_engine.post_deploy_validation
+}

@@ -37,3 +37,8 @@ output "alarm_arns" {
   description = "ARNs of the CloudWatch alarms, keyed by purpose."
   value       = module.atlas_engine.alarm_arns
 }
+
+output "post_deploy_validation" {
+  description = "What `python validate.py --chdir <this root>` reads after an apply."
+  value       = module.atlas_engine.post_deploy_validation
+}

@@ -86,7 +86,8 @@ class MotoServer:
         """Start moto and block until it answers HTTP; see the class docstring for errors."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
-        env = {**os.environ, "MOTO_PORT": str(self.port)}
+        # The local Lambda runtime (lambda_invoke.py) unpacks zips and keeps environment logs beside moto's log.
+        env = {**os.environ, "MOTO_PORT": str(self.port), "LOCAL_AWS_WORK_DIR": str(self.log_path.parent / "lambda")}
         # A process group of its own, so stopping it also stops werkzeug's threads and nothing else of ours.
         self._process = subprocess.Popen(
             [self.python, str(LAUNCHER), "-H", self.host, "-p", str(self.port)],

@@ -223,7 +223,7 @@ def _start(fn: Any, key: tuple[str, str, str]) -> Environment:
 
 
 def _acquire(fn: Any) -> Environment:
-    key = (fn.function_arn, str(fn.version), fn.code_sha_256)
+    key = (f"{fn.region}:{fn.function_name}", str(fn.version), fn.code_sha_256)
     with _pool_lock:
         for stale_key in [k for k in _pool if k[0] == key[0] and k != key]:
             if stale_key[1] == key[1]:  # same version, new code ($LATEST updated): retire the old environments

@@ -6,7 +6,7 @@ https://docs.aws.amazon.com/lexv2/latest/APIReference/API_runtime_RecognizeText.
 answer, and https://docs.aws.amazon.com/lexv2/latest/dg/lambda-input-format.html /
 https://docs.aws.amazon.com/lexv2/latest/dg/lambda-response-format.html for the code hook:
 
-- ``POST /bot/{botId}/botAlias/{botAliasId}/botLocale/{localeId}/session/{sessionId}/text`` with
+- ``POST /bots/{botId}/botAliases/{botAliasId}/botLocales/{localeId}/sessions/{sessionId}/text`` with
   ``{"text", "sessionState"?, "requestAttributes"?}``; the answer is ``{"messages", "sessionState",
   "interpretations", "requestAttributes", "sessionId"}``.
 - The alias must exist and belong to the bot (``ResourceNotFoundException``, 404), and the locale must be
@@ -14,6 +14,8 @@ https://docs.aws.amazon.com/lexv2/latest/dg/lambda-response-format.html for the 
 - The locale's code hook Lambda must allow ``lexv2.amazonaws.com`` with the bot alias ARN as source, or the
   turn fails with ``DependencyFailedException`` (424), as it does on Lex when the resource policy is missing.
   A code hook that errors, times out or answers something Lex cannot read is also a ``DependencyFailedException``.
+- The answer must be a valid code hook response (:func:`post_deploy.lex_format.response_problems`), or the
+  turn is a ``DependencyFailedException`` "Invalid Lambda Response", as on Lex.
 - Session attributes carry from turn to turn for the session id, as Lex keeps them for the session.
 
 What it does not do: natural-language understanding. The intent is chosen by a stand-in: a greeting
@@ -25,14 +27,19 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
-import uuid
+from pathlib import Path
 from typing import Any
+
+# The code hook contract (event builder and answer checks) is validate.py's, at the repository root.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from post_deploy.lex_format import code_hook_event, response_problems  # noqa: E402
 
 GREETING = re.compile(r"^\s*(hello|hi|hey|good (morning|afternoon|evening))\b", re.IGNORECASE)
 PATH = (
-    "{0}/bot/(?P<botId>[^/]+)/botAlias/(?P<botAliasId>[^/]+)/botLocale/(?P<localeId>[^/]+)"
-    "/session/(?P<sessionId>[^/]+)/text$"
+    "{0}/bots/(?P<botId>[^/]+)/botAliases/(?P<botAliasId>[^/]+)/botLocales/(?P<localeId>[^/]+)"
+    "/sessions/(?P<sessionId>[^/]+)/text$"
 )
 
 _sessions_lock = threading.Lock()
@@ -50,32 +57,6 @@ def _error(status: int, error_type: str, message: str) -> tuple[int, dict[str, s
 def classify(text: str) -> str:
     """The stand-in NLU: ``GreetingIntent`` for a greeting, else ``FallbackIntent``."""
     return "GreetingIntent" if GREETING.match(text or "") else "FallbackIntent"
-
-
-def code_hook_event(
-    *, bot: dict[str, str], session_id: str, text: str, intent: str, attributes: dict[str, str], request: dict[str, str]
-) -> dict[str, Any]:
-    """The Lex V2 code hook input event for one text turn (DialogCodeHook, intent InProgress)."""
-    intent_state = {"name": intent, "slots": {}, "state": "InProgress", "confirmationState": "None"}
-    return {
-        "messageVersion": "1.0",
-        "invocationSource": "DialogCodeHook",
-        "inputMode": "Text",
-        "responseContentType": "text/plain; charset=utf-8",
-        "sessionId": session_id,
-        "inputTranscript": text,
-        "bot": bot,
-        "interpretations": [{"intent": intent_state, "nluConfidence": 0.9, "interpretationSource": "Lex"}],
-        "proposedNextState": None,
-        "requestAttributes": request,
-        "sessionState": {
-            "sessionAttributes": attributes,
-            "activeContexts": [],
-            "intent": intent_state,
-            "originatingRequestId": str(uuid.uuid4()),
-        },
-        "transcriptions": [],
-    }
 
 
 def _lex_may_invoke(lambda_backend: Any, function_arn: str, alias_arn: str) -> bool:
@@ -154,7 +135,12 @@ def recognize_text(request: Any, full_url: str, headers: Any) -> tuple[int, dict
             f"allow lexv2.amazonaws.com from {alias.arn}.",
         )
     event = code_hook_event(
-        bot=bot, session_id=session_id, text=text, intent=intent, attributes=attributes, request=request_attributes
+        text,
+        intent,
+        session_id=session_id,
+        bot=bot,
+        session_attributes=attributes,
+        request_attributes=request_attributes,
     )
     response_headers: dict[str, str] = {}
     try:
@@ -165,21 +151,23 @@ def recognize_text(request: Any, full_url: str, headers: Any) -> tuple[int, dict
         return _error(424, "DependencyFailedException", f"Lambda {function_arn} failed: {payload!r:.500}")
     try:
         answer = json.loads(payload)
-        session_state = answer["sessionState"]
-        session_state["dialogAction"]["type"]
-    except (ValueError, KeyError, TypeError):
-        return _error(424, "DependencyFailedException", f"Invalid Lambda Response: {payload!r:.500}")
+    except ValueError:
+        answer = None
+    problems = response_problems(answer)
+    if problems:
+        return _error(424, "DependencyFailedException", f"Invalid Lambda Response: {'; '.join(problems)}")
+    session_state = answer["sessionState"]
     attributes_out = session_state.get("sessionAttributes") or {}
-    if not all(isinstance(v, str) for v in attributes_out.values()):
-        return _error(
-            424, "DependencyFailedException", "Invalid Lambda Response: session attribute values must be strings"
-        )
     with _sessions_lock:
         _sessions[key] = dict(attributes_out)
     result = {
         "messages": answer.get("messages", []),
         "sessionState": session_state,
-        "interpretations": event["interpretations"],
+        # The runtime's Interpretation carries nluConfidence as {"score": ...}, unlike the code hook event.
+        "interpretations": [
+            {**i, "nluConfidence": {"score": i["nluConfidence"]}} if "nluConfidence" in i else i
+            for i in event["interpretations"]
+        ],
         "requestAttributes": request_attributes,
         "sessionId": session_id,
     }

@@ -303,6 +303,7 @@ def main(argv: list[str] | None = None) -> None:
     ``moto.server.main`` with the same arguments."""
     import os
 
+    import bedrock_control
     import lambda_invoke
     import lex_runtime
 
@@ -327,6 +328,7 @@ def main(argv: list[str] | None = None) -> None:
     lambda_invoke.configure(f"http://{host}:{port}", os.environ.get("LOCAL_AWS_WORK_DIR"))
     lambda_invoke.patch_lambda_invoke()
     lex_runtime.patch_lex_runtime()
+    bedrock_control.patch_bedrock_control()
     from moto.server import main as moto_main
 
     moto_main(args)
