@@ -233,10 +233,22 @@ def _acquire(fn: Any) -> Environment:
             if environment.lock.acquire(blocking=False):
                 return environment
     environment = _start(fn, key)
+    print(
+        f"local Lambda: new execution environment for {fn.function_name} version {fn.version} "
+        f"(init {environment.init_ms:.0f} ms, {environment_count(key) + 1} for this version)",
+        file=sys.stderr,
+        flush=True,
+    )
     environment.lock.acquire()
     with _pool_lock:
         _pool.setdefault(key, []).append(environment)
     return environment
+
+
+def environment_count(key: tuple[str, str, str]) -> int:
+    """How many execution environments serve ``key`` (function, version, CodeSha256) now."""
+    with _pool_lock:
+        return len(_pool.get(key, []))
 
 
 def _discard(environment: Environment) -> None:

@@ -165,6 +165,69 @@ def _manifest_with_changed_lex_code(manifest_path: Path, out_dir: Path) -> tuple
     return changed, lex_entry["source_code_hash"]
 
 
+def run_validate(applied: AppliedStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    """``python validate.py`` against the applied stack, in-process, with moto's credentials."""
+    import validate
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps(dict(applied.outputs)))
+    argv = ["--outputs", str(outputs), "--endpoint-url", applied.stack.moto.endpoint_url, "--region", "us-east-1"]
+    return validate.main([*argv, *args])
+
+
+def test_validate_passes_on_the_applied_stack(
+    applied_stack: AppliedStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run_validate(
+        applied_stack, tmp_path, monkeypatch, "--skip", "metrics", "--conversations", "1", "--json", "-"
+    )
+    out = capsys.readouterr().out
+
+    assert code == 0, out
+    document = json.loads(out[out.index("{\n") :])
+    names = {r["name"]: r["status"] for r in document["results"]}
+    assert names["Lex code hook en_US"] == "pass"
+    assert names["invoke live (greeting)"] == "pass" and names["invoke live (question)"] == "pass"
+    [conversation] = document["conversations"]
+    assert [t["text"] for t in conversation][0] == "Hello" and all(t["reply"] for t in conversation)
+
+
+def test_validate_fails_when_the_code_hook_changed_out_of_band(
+    applied_stack: AppliedStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lex = applied_stack.stack.client("lexv2-models")
+    before = describe_bot_alias(applied_stack)
+    settable = (
+        "botAliasName",
+        "description",
+        "botVersion",
+        "botAliasLocaleSettings",
+        "conversationLogSettings",
+        "sentimentAnalysisSettings",
+    )
+    keep = {k: before[k] for k in settable if k in before}
+    changed = json.loads(json.dumps(keep["botAliasLocaleSettings"]))
+    hook = changed["en_US"]["codeHookSpecification"]["lambdaCodeHook"]
+    hook["lambdaARN"] = hook["lambdaARN"].rsplit(":", 1)[0]  # back to the unqualified function ($LATEST)
+    lex.update_bot_alias(
+        botId=applied_stack.stack.lex.bot_id,
+        botAliasId=applied_stack.stack.lex.bot_alias_id,
+        **{**keep, "botAliasLocaleSettings": changed},
+    )
+    try:
+        code = run_validate(applied_stack, tmp_path, monkeypatch, "--skip", "metrics", "--skip", "smoke")
+        out = capsys.readouterr().out
+    finally:
+        lex.update_bot_alias(
+            botId=applied_stack.stack.lex.bot_id, botAliasId=applied_stack.stack.lex.bot_alias_id, **keep
+        )
+
+    assert code == 1
+    assert "FAIL  Lex code hook en_US" in out
+
+
 def test_rollback_moves_only_the_alias(applied_stack: AppliedStack, tmp_path: Path) -> None:
     stack = applied_stack.stack
     lam = stack.client("lambda")
