@@ -88,6 +88,7 @@ bench: build
 	$(VPY) bench/build.py --output bench/results/build.json $(if $(PACKAGE_PY),--package-py $(PACKAGE_PY))
 	$(VPY) bench/bytecode.py --output bench/results/bytecode.json
 	$(VPY) bench/handlers.py > bench/results/handlers.json
+	$(VPY) bench/emf_import.py --output bench/results/emf_import.json
 	cat bench/results/handlers.json
 	$(VPY) bench/simulation.py --out-dir bench/results
 
