@@ -4,30 +4,28 @@ moto 5.2 has no GetFoundationModel, which ``validate.py`` calls to check that th
 ACTIVE. The answer follows https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GetFoundationModel.html
 (``{"modelDetails": {"modelId", "modelArn", "providerName", "modelLifecycle": {"status"}, ...}}``).
 
-The local AWS cannot know Bedrock's catalogue. It answers ``ACTIVE`` for any well-formed model id except those
-listed in :data:`LIFECYCLE`, taken from Bedrock's model lifecycle page
-(https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle.html): a LEGACY model answers LEGACY, and
-a model past its end of life answers as an unknown id does, ``ValidationException`` "The provided model
-identifier is invalid." (HTTP 400).
+The local AWS knows the models of the project's table (lambda_src/atlas_shared/models.json) and their
+lifecycle there (taken from the model cards and https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle.html).
+Any other id, a model past its end of life included, answers as Bedrock answers an unknown id:
+``ValidationException`` "The provided model identifier is invalid." (HTTP 400).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 PATH = "{0}/foundation-models/(?P<modelIdentifier>[^/]+)$"
-MODEL_ID = re.compile(r"^[a-z0-9-]+\.[A-Za-z0-9.:_-]+$")
+MODELS_TABLE = Path(__file__).resolve().parents[2] / "lambda_src" / "atlas_shared" / "models.json"
 
-# Model id -> lifecycle status that differs from ACTIVE; "EOL" is answered as an unknown model.
-LIFECYCLE: dict[str, str] = {
-    "anthropic.claude-3-5-sonnet-20240620-v1:0": "EOL",
-    "anthropic.claude-3-sonnet-20240229-v1:0": "EOL",
-    "anthropic.claude-v2:1": "EOL",
-    "anthropic.claude-3-5-sonnet-20241022-v2:0": "EOL",
-}
+
+def lifecycle(model_id: str) -> str | None:
+    """The table's lifecycle status of a foundation model (``ACTIVE``, ``LEGACY``), None when it is not listed."""
+    entry = json.loads(MODELS_TABLE.read_text(encoding="utf-8"))["models"].get(model_id)
+    return str(entry.get("lifecycle", "Active")).upper() if entry else None
 
 
 def _error(status: int, error_type: str, message: str) -> tuple[int, dict[str, str], str]:
@@ -44,8 +42,8 @@ def get_foundation_model(request: Any, full_url: str, headers: Any) -> tuple[int
     model_id = unquote(match.group("modelIdentifier")) if match else ""
     if model_id.startswith("arn:") and ":foundation-model/" in model_id:
         model_id = model_id.split(":foundation-model/", 1)[1]
-    status = LIFECYCLE.get(model_id, "ACTIVE")
-    if not MODEL_ID.match(model_id) or status == "EOL":
+    status = lifecycle(model_id)
+    if status is None or status == "EOL":
         return _error(400, "ValidationException", "The provided model identifier is invalid.")
     region = re.search(r"/([a-z]{2}(-[a-z]+)+-\d)/bedrock/", headers.get("Authorization", ""))
     region_name = region.group(1) if region else "us-east-1"

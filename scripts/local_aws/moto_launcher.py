@@ -304,6 +304,7 @@ def main(argv: list[str] | None = None) -> None:
     import os
 
     import bedrock_control
+    import bedrock_runtime
     import lambda_invoke
     import lex_runtime
 
@@ -329,6 +330,7 @@ def main(argv: list[str] | None = None) -> None:
     lambda_invoke.patch_lambda_invoke()
     lex_runtime.patch_lex_runtime()
     bedrock_control.patch_bedrock_control()
+    bedrock_runtime.patch_bedrock_runtime()
     from moto.server import main as moto_main
 
     moto_main(args)
