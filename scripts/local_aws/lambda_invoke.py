@@ -368,3 +368,22 @@ def patch_lambda_invoke() -> None:
 
     function_class._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
     function_class.invoke = invoke_unhandled  # type: ignore[method-assign]
+
+    # moto reads Invoke's qualifier as ``qualifier``, but botocore sends ``?Qualifier=``, so an invocation of an
+    # alias or version ran $LATEST. Lambda honours it (API_Invoke.html, "Qualifier").
+    from moto.awslambda import responses
+
+    original_response_invoke = responses.LambdaResponse.invoke
+
+    def invoke_with_qualifier(self: Any) -> Any:
+        get_param = self._get_param
+
+        def qualified(name: str, default: Any = None) -> Any:
+            if name == "qualifier":
+                return get_param("Qualifier", None) or get_param(name, default)
+            return get_param(name, default)
+
+        self._get_param = qualified
+        return original_response_invoke(self)
+
+    responses.LambdaResponse.invoke = invoke_with_qualifier  # type: ignore[method-assign]
