@@ -78,6 +78,8 @@ output "lex_provisioned_concurrency_autoscaling" {
     policy_arn         = aws_appautoscaling_policy.lex_provisioned_concurrency[0].arn
     scheduled_actions  = sort(keys(aws_appautoscaling_scheduled_action.lex_provisioned_concurrency))
   } : null
+}
+
 output "post_deploy_validation" {
   description = "Everything `python validate.py` reads after an apply (function names, versions, provisioned concurrency, memory, code hook, state machine, Bedrock model); pass it through the root."
   value = {
