@@ -507,6 +507,8 @@ def check_ready_before_code_hook(apply_stdout: str, function_name: str) -> None:
         raise VerificationError(
             f"the Lex code hook started moving before {function_name}:{LIVE_ALIAS}'s provisioned concurrency was READY"
         )
+
+
 VALIDATE_PY = Path(__file__).resolve().parents[1] / "validate.py"
 
 

@@ -18,6 +18,12 @@ that behave as Lambda's do (https://docs.aws.amazon.com/lambda/latest/dg/lambda-
   ``AWS_LAMBDA_FUNCTION_NAME``, ``..._VERSION``, ``..._MEMORY_SIZE``, ``AWS_LAMBDA_INITIALIZATION_TYPE``,
   ``_HANDLER``, ``_X_AMZN_TRACE_ID`` (per invocation), ``AWS_XRAY_CONTEXT_MISSING=LOG_ERROR`` and the region,
   and ``AWS_ENDPOINT_URL`` pointing back at this server, so the handler's AWS calls reach the local AWS.
+- provisioned concurrency (with ``lambda_provisioned_concurrency.py``): when an alias's allocation turns READY,
+  that many environments of the alias's version are initialized at once, in the background, with
+  ``AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency``, as Lambda initializes them during allocation; an
+  invocation of the alias takes a free one (no cold start, no Init Duration in its REPORT line) and spills
+  over to an on-demand environment when all are busy. While a version move re-allocates, the alias's transient
+  routing weights send its invocations to the previous version, as on Lambda.
 - the function's timeout holds: an invocation that runs past it is ended, its environment discarded, and the
   caller gets ``Task timed out after N seconds`` as an unhandled error.
 - what the invocation logged goes to CloudWatch Logs (``/aws/lambda/<name>``, stream
@@ -54,13 +60,17 @@ FIND_PYTHON = Path(__file__).resolve().parents[1] / "find-python"
 # Source: https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html ("The runtime includes the AWS SDK").
 RUNTIME_SDK_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
 
-_state: dict[str, Any] = {"endpoint_url": None, "work_dir": None}
+_state: dict[str, Any] = {"endpoint_url": None, "work_dir": None, "pc_store": None}
 
 
-def configure(endpoint_url: str, work_dir: Path | None = None) -> None:
-    """Tell the emulator where this moto server listens (for the handlers' AWS calls) and where to unpack zips."""
+def configure(endpoint_url: str, work_dir: Path | None = None, pc_store: Any = None) -> None:
+    """Tell the emulator where this moto server listens (for the handlers' AWS calls), where to unpack zips, and
+    which provisioned-concurrency store to follow (``lambda_provisioned_concurrency.ProvisionedConcurrencyStore``)."""
     _state["endpoint_url"] = endpoint_url
     _state["work_dir"] = Path(work_dir or tempfile.mkdtemp(prefix="local-aws-lambda-"))
+    _state["pc_store"] = pc_store
+    if pc_store is not None:
+        pc_store.on_ready.append(_prewarm)
 
 
 class RuntimeUnavailable(Exception):
@@ -127,6 +137,7 @@ class Environment:
     log_stream: str
     init_ms: float
     init_error: dict[str, Any] | None
+    provisioned: bool = False
     invocations: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -155,16 +166,7 @@ def _code_dir(fn: Any) -> Path:
     return target
 
 
-def initialization_type(fn: Any) -> str:
-    """``on-demand`` unless the version carries provisioned concurrency in this server (then the environment
-    stands for a pre-initialized one: ``provisioned-concurrency``)."""
-    probe = _state.get("provisioned_probe")
-    if probe is not None and probe(fn):
-        return "provisioned-concurrency"
-    return "on-demand"
-
-
-def _start(fn: Any, key: tuple[str, str, str]) -> Environment:
+def _start(fn: Any, key: tuple[str, str, str], provisioned: bool = False) -> Environment:
     python = runtime_python(fn.run_time)
     code_dir = _code_dir(fn)
     stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{fn.version}]{uuid.uuid4().hex}"
@@ -185,7 +187,7 @@ def _start(fn: Any, key: tuple[str, str, str]) -> Environment:
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
         "AWS_LAMBDA_LOG_GROUP_NAME": fn.logs_group_name,
         "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-        "AWS_LAMBDA_INITIALIZATION_TYPE": initialization_type(fn),
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency" if provisioned else "on-demand",
         "AWS_REGION": fn.region,
         "AWS_DEFAULT_REGION": fn.region,
         "AWS_ACCESS_KEY_ID": "local",
@@ -219,6 +221,7 @@ def _start(fn: Any, key: tuple[str, str, str]) -> Environment:
         log_stream=stream,
         init_ms=float(hello["initDurationMs"]),
         init_error=hello.get("initError"),
+        provisioned=provisioned,
     )
 
 
@@ -229,7 +232,8 @@ def _acquire(fn: Any) -> Environment:
             if stale_key[1] == key[1]:  # same version, new code ($LATEST updated): retire the old environments
                 for environment in _pool.pop(stale_key):
                     environment.close()
-        for environment in _pool.get(key, []):
+        # A free pre-initialized (provisioned) environment first, then a warm on-demand one.
+        for environment in sorted(_pool.get(key, []), key=lambda e: not e.provisioned):
             if environment.lock.acquire(blocking=False):
                 return environment
     environment = _start(fn, key)
@@ -284,7 +288,7 @@ def invoke(fn: Any, event: Any) -> tuple[str, bool, str]:
         environment = _acquire(fn)
     except RuntimeUnavailable as exc:
         return json.dumps({"errorType": "Runtime.Unavailable", "errorMessage": str(exc)}), True, str(exc)
-    cold = environment.invocations == 0
+    cold = environment.invocations == 0 and not environment.provisioned
     request_id = str(uuid.uuid4())
     deadline_ms = int(time.time() * 1000) + int(fn.timeout) * 1000
     request = {
@@ -341,6 +345,54 @@ def invoke(fn: Any, event: Any) -> tuple[str, bool, str]:
     return json.dumps(reply["result"]), False, log_text + report
 
 
+def _prewarm(qualified_arn: str, allocated: int) -> None:
+    """Initialize ``allocated`` provisioned environments of the version an alias points at (a READY allocation)."""
+    from moto.awslambda.models import lambda_backends
+
+    parts = qualified_arn.split(":")
+    region, account, name, qualifier = parts[3], parts[4], parts[6], parts[7]
+
+    def warm() -> None:
+        try:
+            fn = lambda_backends[account][region].get_function(name, qualifier)
+        except Exception as exc:  # the alias went away meanwhile
+            print(f"local Lambda: cannot pre-warm {qualified_arn}: {exc}", file=sys.stderr, flush=True)
+            return
+        key = (f"{fn.region}:{fn.function_name}", str(fn.version), fn.code_sha_256)
+        with _pool_lock:
+            have = sum(1 for e in _pool.get(key, []) if e.provisioned)
+        for _ in range(max(0, allocated - have)):
+            try:
+                environment = _start(fn, key, provisioned=True)
+            except RuntimeUnavailable as exc:
+                print(f"local Lambda: cannot pre-warm {qualified_arn}: {exc}", file=sys.stderr, flush=True)
+                return
+            with _pool_lock:
+                _pool.setdefault(key, []).append(environment)
+            print(
+                f"local Lambda: provisioned environment for {fn.function_name} version {fn.version} "
+                f"initialized ahead of traffic (init {environment.init_ms:.0f} ms)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    threading.Thread(target=warm, daemon=True).start()
+
+
+def routed_qualifier(function_name: str, qualifier: str | None) -> str | None:
+    """The version an invocation of ``qualifier`` runs: the previous one while a version move's transient
+    weights are set on the alias (all traffic stays there, ``{previous: 1.0}``), else ``qualifier`` itself."""
+    store = _state.get("pc_store")
+    if store is None or not qualifier or qualifier.isdigit() or qualifier == "$LATEST":
+        return qualifier
+    for arn in list(store.configs):
+        if arn.endswith(f":function:{function_name}:{qualifier}"):
+            weights = store.transient_weights(arn)
+            if weights:
+                return next(iter(weights))
+    return qualifier
+
+
 def patch_lambda_invoke() -> None:
     """Replace moto's Docker-based ``LambdaFunction._invoke_lambda`` with :func:`invoke`, and mark a handler error
     ``Unhandled`` as Lambda does.
@@ -368,6 +420,18 @@ def patch_lambda_invoke() -> None:
 
     function_class._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
     function_class.invoke = invoke_unhandled  # type: ignore[method-assign]
+
+    backend_class = models.LambdaBackend
+    original_backend_invoke = backend_class.invoke
+
+    @functools.wraps(original_backend_invoke)
+    def backend_invoke(self: Any, function_name: str, qualifier: str | None, *args: Any, **kwargs: Any) -> Any:
+        name = function_name.split(":function:", 1)[-1]
+        if ":" in name:  # a qualified ARN or name:qualifier
+            name, qualifier = name.split(":", 1)
+        return original_backend_invoke(self, name, routed_qualifier(name, qualifier), *args, **kwargs)
+
+    backend_class.invoke = backend_invoke  # type: ignore[method-assign]
 
     # moto reads Invoke's qualifier as ``qualifier``, but botocore sends ``?Qualifier=``, so an invocation of an
     # alias or version ran $LATEST. Lambda honours it (API_Invoke.html, "Qualifier").

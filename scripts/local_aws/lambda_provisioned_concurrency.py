@@ -101,6 +101,10 @@ class ProvisionedConcurrencyStore:
         self.clock = clock
         self.configs: dict[str, ProvisionedConcurrencyConfig] = {}
         self.lock = threading.Lock()
+        # Called as hook(qualified_arn, allocated) when an allocation turns READY (lambda_invoke.py pre-warms
+        # the environments then, as Lambda initializes them during allocation).
+        self.on_ready: list[Any] = []
+        self._announced: dict[str, float] = {}
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> ProvisionedConcurrencyStore:
@@ -140,14 +144,21 @@ class ProvisionedConcurrencyStore:
             return config
 
     def get(self, qualified_arn: str) -> ProvisionedConcurrencyConfig | None:
-        """The configuration on ``qualified_arn``, brought up to date, or None."""
+        """The configuration on ``qualified_arn``, brought up to date, or None; runs :attr:`on_ready` hooks once
+        per finished allocation."""
+        ready_now = False
         with self.lock:
             config = self.configs.get(qualified_arn)
             if config is not None and config.settled(self.clock()):
                 config.previous_version = None
                 if not config.fails:
                     config.allocated = config.requested
-            return config
+                    ready_now = self._announced.get(qualified_arn) != config.ready_at
+                    self._announced[qualified_arn] = config.ready_at
+        if ready_now and config is not None:
+            for hook in self.on_ready:
+                hook(qualified_arn, config.allocated)
+        return config
 
     def delete(self, qualified_arn: str) -> bool:
         """Remove the configuration; False when there was none."""

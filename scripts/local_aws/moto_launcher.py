@@ -324,9 +324,9 @@ def main(argv: list[str] | None = None) -> None:
     except ImportError:  # run as a script: scripts/local_aws is sys.path[0]
         from lambda_provisioned_concurrency import patch_lambda_provisioned_concurrency  # type: ignore[no-redef]
 
-    patch_lambda_provisioned_concurrency()
+    pc_store = patch_lambda_provisioned_concurrency()
     host, port = server_address(args)
-    lambda_invoke.configure(f"http://{host}:{port}", os.environ.get("LOCAL_AWS_WORK_DIR"))
+    lambda_invoke.configure(f"http://{host}:{port}", os.environ.get("LOCAL_AWS_WORK_DIR"), pc_store)
     lambda_invoke.patch_lambda_invoke()
     lex_runtime.patch_lex_runtime()
     bedrock_control.patch_bedrock_control()
