@@ -52,14 +52,12 @@ from atlas_shared.bedrock import GenerationConfig, Message
 from atlas_shared.exceptions import AtlasError, ScenarioStoreError
 from atlas_shared.logs import get_logger
 from atlas_shared.salesforce import get_salesforce
-from atlas_shared.scenario import (
+from atlas_shared.scenario import Scenario, ScenarioLookup, ScenarioStore
+from atlas_shared.session import (
     ATTR_INTERACTION_KEY,
     ATTR_LEAD_CONTEXT,
     ATTR_LEAD_ID,
     MANAGED_ATTRIBUTES,
-    Scenario,
-    ScenarioLookup,
-    ScenarioStore,
     encode_lead_context,
     pack_session_attributes,
     read_history,
@@ -115,12 +113,19 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
     lead_context = read_lead_context(turn.session_attributes)
 
     if _lex_is_collecting_slots(turn):
+        # No Bedrock call on this turn, so its time is free: the lookup keeps (or fills) the scenario cache, and
+        # the next turn finds the scenario where this one did (0 DynamoDB reads on a warm turn).
+        lookup, _ = _load_scenario(interaction_key, turn)
+        scenario = lookup.scenario if lookup else None
         attributes = pack_session_attributes(
             turn.session_attributes,
-            lookup=None,
+            lookup=lookup,
             history=history,
             max_turns=SETTINGS.conversation_history_turns,
-            extra=_call_attributes(interaction_key, turn.attribute(ATTR_LEAD_ID), lead_context),
+            cache=SCENARIOS.cache,
+            extra=_call_attributes(
+                interaction_key, turn.attribute(ATTR_LEAD_ID) or (scenario.lead_id if scenario else None), lead_context
+            ),
         )
         return lex.delegate(turn, attributes)
 
@@ -136,7 +141,7 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
     user_text = user_turn(turn.input_transcript)
     state: lex.IntentState = "Fulfilled"
     if not wants_reply:
-        reply = scenario.greeting if scenario and scenario.greeting else NEUTRAL_GREETING
+        reply = scenario.greeting if scenario and scenario.greeting.strip() else NEUTRAL_GREETING
     elif scenario_failed:
         reply, state = APOLOGY, "Failed"
     else:
@@ -149,6 +154,7 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
             )
             reply, state = APOLOGY, "Failed"
 
+    reply = lex.fit_message(reply)  # what Lex will speak (<= 1,024 characters), and what the history keeps
     if state == "Fulfilled":
         history = [*history, Message("user", user_text or "(no words)"), Message("assistant", reply)]
     attributes = pack_session_attributes(
@@ -156,6 +162,7 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
         lookup=lookup,
         history=history,
         max_turns=SETTINGS.conversation_history_turns,
+        cache=SCENARIOS.cache,
         extra=_call_attributes(interaction_key, lead_id, lead_context),
     )
     return lex.elicit_intent(turn, attributes, reply, intent_state=state)

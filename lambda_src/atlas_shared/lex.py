@@ -13,33 +13,61 @@ Input format: https://docs.aws.amazon.com/lexv2/latest/dg/lambda-input-format.ht
 Response format: https://docs.aws.amazon.com/lexv2/latest/dg/lambda-response-format.html ::
 
     {"sessionState": {"dialogAction": {"type": "Close" | "ElicitIntent" | "Delegate" | "ElicitSlot", ...},
-                      "intent": {<the inbound intent>, "state": "Fulfilled" | "Failed" | "InProgress" | ...},
+                      "intent": {"name", "slots": {name: Slot | null}, "state", "confirmationState"?},
                       "sessionAttributes": {str: str}, "activeContexts": [...]?},
-     "messages": [{"contentType": "PlainText", "content": "..."}]}
+     "messages": [{"contentType": "PlainText", "content": "1..1024 characters"}]}
 
-Session attribute values must be strings (Lex rejects anything else); :func:`string_attributes` makes them so.
+Every response this module builds is one Lex accepts, whatever the inbound event held (tests/schemas/
+lex_v2_response.schema.json is the checked shape):
+
+* the intent is echoed through a whitelist: ``state`` and ``confirmationState`` only with values Lex defines
+  (an unknown ``state`` becomes ``InProgress``, an unknown or null ``confirmationState`` is left out), ``slots``
+  always a map whose values are slot objects or null (the shapes of the Lex V2 runtime model's ``Slot`` and
+  ``Value``); active contexts are echoed only when well formed;
+* message content is 1..:data:`~atlas_shared.limits.LEX_MESSAGE_MAX_CHARS` characters: a longer text is cut
+  after its last whole sentence that fits (:func:`fit_message`);
+* session attribute values are strings (:func:`string_attributes`) and the map stays within
+  :data:`~atlas_shared.limits.LEX_SESSION_ATTRIBUTES_MAX_BYTES` (:func:`cap_session_attributes`: what must go
+  is dropped and its names, never its values, are logged).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .exceptions import LexEventError
+from .limits import (
+    LEX_ACTIVE_CONTEXTS_MAX,
+    LEX_CONTEXT_ATTRIBUTES_MAX,
+    LEX_CONTEXT_TTL_SECONDS,
+    LEX_CONTEXT_TURNS,
+    LEX_MESSAGE_MAX_CHARS,
+    LEX_SESSION_ATTRIBUTES_MAX_BYTES,
+)
+from .logs import get_logger
 
 DIALOG_CODE_HOOK = "DialogCodeHook"
 FULFILLMENT_CODE_HOOK = "FulfillmentCodeHook"
 INVOCATION_SOURCES = (DIALOG_CODE_HOOK, FULFILLMENT_CODE_HOOK)
 INTENT_STATES = ("Failed", "Fulfilled", "FulfillmentInProgress", "InProgress", "ReadyForFulfillment", "Waiting")
+CONFIRMATION_STATES = ("Confirmed", "Denied", "None")
+SLOT_SHAPES = ("Scalar", "List", "Composite")
 DIALOG_ACTION_TYPES = ("Close", "ConfirmIntent", "Delegate", "ElicitIntent", "ElicitSlot")
 FALLBACK_INTENT = "FallbackIntent"
 
 IntentState = Literal["Failed", "Fulfilled", "FulfillmentInProgress", "InProgress", "ReadyForFulfillment", "Waiting"]
 
-# Keys of the inbound intent that belong in the response; anything else (kendraResponse ...) is dropped.
-_INTENT_RESPONSE_KEYS = ("name", "slots", "state", "confirmationState")
+# Slots nest (List values, Composite sub-slots); deeper than this is not something a bot sends.
+_SLOT_MAX_DEPTH = 4
+_CONTEXT_NAME = re.compile(r"^([A-Za-z0-9]_?)+$")
+# A sentence ends at . ! ? or an ellipsis, optionally followed by closing quotes or brackets, then whitespace.
+_SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s|$)")
+
+_logger = get_logger("lex")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +81,10 @@ class LexTurn:
         input_mode: ``Speech``, ``Text`` or ``DTMF``.
         session_id: Lex's session id.
         locale_id: e.g. ``en_US``.
-        intent: the inbound ``sessionState.intent`` object.
+        intent: the inbound ``sessionState.intent`` object, as sent (responses echo it through :func:`echo_intent`).
         session_attributes: ``sessionState.sessionAttributes`` (strings).
         request_attributes: ``requestAttributes`` (strings).
-        active_contexts: ``sessionState.activeContexts``, echoed in responses.
+        active_contexts: ``sessionState.activeContexts``, echoed in responses when well formed.
         proposed_dialog_action: ``proposedNextState.dialogAction`` when Lex sent one (dialog hooks).
     """
 
@@ -139,23 +167,196 @@ def _to_string(value: Any) -> str:
 
 
 def string_attributes(attributes: Mapping[str, Any]) -> dict[str, str]:
-    """Session attributes with every value a string: bools as ``true``/``false``, objects as JSON, None dropped."""
-    return {str(k): _to_string(v) for k, v in attributes.items() if v is not None}
+    """Session attributes with every value a string: bools as ``true``/``false``, objects as JSON, None dropped.
+
+    Empty keys are dropped too (Lex's ``StringMap`` keys are non-empty strings).
+    """
+    return {str(k): _to_string(v) for k, v in attributes.items() if v is not None and str(k)}
+
+
+# ------------------------------------------------------------------------------------------- echoed intent
+
+
+def _non_empty_string(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _slot_value(value: Any) -> dict[str, Any] | None:
+    """A Lex V2 ``Value`` ({interpretedValue (required), originalValue?, resolvedValues?}), else ``None``."""
+    if not isinstance(value, Mapping) or not _non_empty_string(value.get("interpretedValue")):
+        return None
+    clean: dict[str, Any] = {"interpretedValue": value["interpretedValue"]}
+    if _non_empty_string(value.get("originalValue")):
+        clean["originalValue"] = value["originalValue"]
+    resolved = value.get("resolvedValues")
+    if isinstance(resolved, list):
+        clean["resolvedValues"] = [v for v in resolved if _non_empty_string(v)]
+    return clean
+
+
+def _slot(slot: Any, depth: int = 0) -> dict[str, Any] | None:
+    """A Lex V2 ``Slot`` with only the members Lex defines, well formed; ``None`` (unfilled) otherwise."""
+    if not isinstance(slot, Mapping) or depth > _SLOT_MAX_DEPTH:
+        return None
+    clean: dict[str, Any] = {}
+    if slot.get("shape") in SLOT_SHAPES:
+        clean["shape"] = slot["shape"]
+    value = _slot_value(slot.get("value"))
+    if value is not None:
+        clean["value"] = value
+    values = slot.get("values")
+    if isinstance(values, list):
+        clean["values"] = [v for v in (_slot(item, depth + 1) for item in values) if v is not None]
+    if isinstance(slot.get("subSlots"), Mapping):
+        clean["subSlots"] = _slots(slot["subSlots"], depth + 1)
+    return clean or None
+
+
+def _slots(slots: Any, depth: int = 0) -> dict[str, Any]:
+    if not isinstance(slots, Mapping):
+        return {}
+    return {name: _slot(slot, depth) for name, slot in slots.items() if _non_empty_string(name)}
+
+
+def echo_intent(intent: Mapping[str, Any], state: str | None) -> dict[str, Any]:
+    """The inbound intent as a response may carry it: ``{"name", "slots", "state", "confirmationState"?}``.
+
+    ``state`` (when given) replaces the inbound state; an inbound state Lex does not define becomes
+    ``InProgress``. ``slots`` is always a map (``[]``, null or garbage inbound gives ``{}``), each slot a
+    well-formed ``Slot`` or null. ``confirmationState`` is kept only when it is ``Confirmed``, ``Denied`` or
+    ``None``. Anything else on the inbound intent (``kendraResponse`` ...) is dropped.
+
+    Raises:
+        ValueError: ``state`` is not a Lex intent state (a programming error, not bad input).
+    """
+    if state is not None and state not in INTENT_STATES:
+        raise ValueError(f"intent state must be one of {', '.join(INTENT_STATES)}")
+    name = intent.get("name")
+    echoed: dict[str, Any] = {
+        "name": name if _non_empty_string(name) else FALLBACK_INTENT,
+        "slots": _slots(intent.get("slots")),
+        "state": state or (intent.get("state") if intent.get("state") in INTENT_STATES else "InProgress"),
+    }
+    if intent.get("confirmationState") in CONFIRMATION_STATES:
+        echoed["confirmationState"] = intent["confirmationState"]
+    return echoed
+
+
+def _active_context(context: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A well-formed ``ActiveContext`` (name, timeToLive, contextAttributes), else ``None``."""
+    name = context.get("name")
+    ttl = context.get("timeToLive")
+    attributes = context.get("contextAttributes", {})
+    if not isinstance(name, str) or len(name) > 100 or not _CONTEXT_NAME.match(name) or not isinstance(ttl, Mapping):
+        return None
+    seconds, turns = ttl.get("timeToLiveInSeconds"), ttl.get("turnsToLive")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (seconds, turns)):
+        return None
+    if not (LEX_CONTEXT_TTL_SECONDS[0] <= seconds <= LEX_CONTEXT_TTL_SECONDS[1]) or not (
+        LEX_CONTEXT_TURNS[0] <= turns <= LEX_CONTEXT_TURNS[1]
+    ):
+        return None
+    if not isinstance(attributes, Mapping) or len(attributes) > LEX_CONTEXT_ATTRIBUTES_MAX:
+        return None
+    if not all(
+        _non_empty_string(k) and len(k) <= 100 and _non_empty_string(v) and len(v) <= LEX_MESSAGE_MAX_CHARS
+        for k, v in attributes.items()
+    ):
+        return None
+    return {
+        "name": name,
+        "timeToLive": {"timeToLiveInSeconds": seconds, "turnsToLive": turns},
+        "contextAttributes": dict(attributes),
+    }
+
+
+def active_contexts(contexts: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The well-formed contexts among ``contexts`` (at most 20, Lex's limit); malformed ones are left out."""
+    kept = [c for c in (_active_context(context) for context in contexts) if c is not None]
+    return kept[:LEX_ACTIVE_CONTEXTS_MAX]
+
+
+# ------------------------------------------------------------------------------------------- messages
+
+
+def fit_message(text: str, *, max_chars: int = LEX_MESSAGE_MAX_CHARS) -> str:
+    """``text`` stripped, and cut to at most ``max_chars`` characters on a whole-sentence boundary.
+
+    The cut keeps every whole sentence that fits. With no sentence end within the limit (one endless
+    sentence), it cuts at the last word boundary and ends with an ellipsis; a single word longer than the limit
+    is cut mid-word. Lex V2 caps message content at 1,024 characters (:mod:`atlas_shared.limits`).
+    """
+    text = text.strip()
+    if len(text) <= max_chars:
+        return text
+    head = text[: max_chars + 1]  # one past the limit: a sentence ending exactly at it is kept
+    ends = [m.end() for m in _SENTENCE_END.finditer(head) if m.end() <= max_chars]
+    if ends:
+        return text[: ends[-1]].rstrip()
+    words = re.match(r"(.*\S)\s", head[:max_chars], re.DOTALL)
+    return (words.group(1) if words else text[: max_chars - 1]).rstrip()[: max_chars - 1] + "\u2026"
 
 
 def plain_text(content: str) -> dict[str, str]:
-    """A Lex ``PlainText`` message."""
-    return {"contentType": "PlainText", "content": content}
+    """A Lex ``PlainText`` message of ``content`` cut to Lex's limit (:func:`fit_message`)."""
+    return {"contentType": "PlainText", "content": fit_message(content)}
 
 
-def _intent(turn: LexTurn, state: str | None) -> dict[str, Any]:
-    intent = {k: turn.intent[k] for k in _INTENT_RESPONSE_KEYS if k in turn.intent}
-    if state is not None:
-        if state not in INTENT_STATES:
-            raise ValueError(f"intent state must be one of {', '.join(INTENT_STATES)}")
-        intent["state"] = state
-    intent.setdefault("state", "InProgress")
-    return intent
+# ------------------------------------------------------------------------------------------- session attributes
+
+
+def attributes_size(attributes: Mapping[str, str]) -> int:
+    """Size of a session attribute map in bytes: its compact JSON (``{"k":"v"}``) in UTF-8.
+
+    Never less than the sum of the keys' and values' UTF-8 bytes, so a map within a limit by this count is
+    within it by that one too (see :mod:`atlas_shared.limits`).
+    """
+    return len(json.dumps(attributes, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def cap_session_attributes(
+    attributes: Mapping[str, str],
+    *,
+    max_bytes: int = LEX_SESSION_ATTRIBUTES_MAX_BYTES,
+    drop_first: Sequence[str] = (),
+    keep_last: Collection[str] = (),
+) -> dict[str, str]:
+    """``attributes`` within ``max_bytes`` (:func:`attributes_size`), dropping whole attributes until it fits.
+
+    Order of dropping: the names in ``drop_first`` in that order (the attributes the caller can rebuild), then
+    the remaining ones largest first, then those in ``keep_last`` largest first. Dropped names (never values)
+    are logged once as ``session_attributes_dropped``: nobody's attribute disappears silently.
+    """
+    kept = dict(attributes)
+    size = attributes_size(kept)
+    if size <= max_bytes:
+        return kept
+    before = size
+    order = [name for name in drop_first if name in kept]
+    others = [name for name in kept if name not in order]
+    by_size = sorted(others, key=lambda n: (n in keep_last, -len(n.encode()) - len(kept[n].encode()), n))
+    dropped: list[str] = []
+    for name in [*order, *by_size]:
+        if size <= max_bytes:
+            break
+        del kept[name]
+        dropped.append(name)
+        size = attributes_size(kept)
+    _logger.warning(
+        "Session attributes over Lex's limit; dropped %s",
+        ", ".join(dropped),
+        extra={
+            "event": "session_attributes_dropped",
+            "dropped": dropped,
+            "bytes_before": before,
+            "bytes": size,
+            "limit_bytes": max_bytes,
+        },
+    )
+    return kept
+
+
+# ------------------------------------------------------------------------------------------- responses
 
 
 def build_response(
@@ -166,19 +367,29 @@ def build_response(
     intent_state: str | None,
     messages: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """A complete Lex V2 code hook response (see the module docstring for the shape)."""
-    if dialog_action.get("type") not in DIALOG_ACTION_TYPES:
+    """A complete Lex V2 code hook response (see the module docstring for the shape and its guarantees).
+
+    Raises:
+        ValueError: a dialog action type or intent state Lex does not define, or ``ElicitIntent`` /
+            ``ConfirmIntent`` without a non-blank message (programming errors).
+    """
+    action_type = dialog_action.get("type")
+    if action_type not in DIALOG_ACTION_TYPES:
         raise ValueError(f"dialogAction.type must be one of {', '.join(DIALOG_ACTION_TYPES)}")
+    spoken = [plain_text(m) for m in messages if m and m.strip()]
+    if action_type in ("ElicitIntent", "ConfirmIntent") and not spoken:
+        raise ValueError(f"{action_type} needs a message")
     session_state: dict[str, Any] = {
         "dialogAction": dict(dialog_action),
-        "intent": _intent(turn, intent_state),
-        "sessionAttributes": string_attributes(session_attributes),
+        "intent": echo_intent(turn.intent, intent_state),
+        "sessionAttributes": cap_session_attributes(string_attributes(session_attributes)),
     }
-    if turn.active_contexts:
-        session_state["activeContexts"] = [dict(c) for c in turn.active_contexts]
+    contexts = active_contexts(turn.active_contexts)
+    if contexts:
+        session_state["activeContexts"] = contexts
     response: dict[str, Any] = {"sessionState": session_state}
-    if messages:
-        response["messages"] = [plain_text(m) for m in messages if m]
+    if spoken:
+        response["messages"] = spoken
     return response
 
 
@@ -211,7 +422,10 @@ def close(
 
 
 def delegate(turn: LexTurn, session_attributes: Mapping[str, Any]) -> dict[str, Any]:
-    """Let Lex choose the next step with its own prompts (slot elicitation, confirmation)."""
+    """Let Lex choose the next step with its own prompts (slot elicitation, confirmation).
+
+    The intent's state is echoed when Lex defines it, else ``InProgress`` (:func:`echo_intent`).
+    """
     return build_response(
         turn,
         dialog_action={"type": "Delegate"},
@@ -237,24 +451,22 @@ def fallback_response(event: Any, message: str, *, drop_attributes: Collection[s
     """A valid response to any event, even one :func:`parse_event` rejects: speak ``message``, elicit an intent.
 
     Keeps the string session attributes the event carried except ``drop_attributes`` (the handler's own, which
-    may be what broke the turn: dropping them lets the next turn start clean). Echoes the event's intent with
-    state ``Failed`` when it has a name, else ``{"name": "FallbackIntent", "state": "Failed"}``, so every response
-    names an intent and its state.
+    may be what broke the turn: dropping them lets the next turn start clean), within Lex's size limit
+    (:func:`cap_session_attributes`). Echoes the event's intent (:func:`echo_intent`) with state ``Failed``; an
+    event without an intent name gets ``FallbackIntent``, so every response names an intent and its state.
     """
     session_state = event.get("sessionState") if isinstance(event, Mapping) else None
     session_state = session_state if isinstance(session_state, Mapping) else {}
     attributes = session_state.get("sessionAttributes")
     attributes = string_attributes(attributes) if isinstance(attributes, Mapping) else {}
     intent = session_state.get("intent")
-    if isinstance(intent, Mapping) and isinstance(intent.get("name"), str) and intent["name"]:
-        echoed = {k: intent[k] for k in _INTENT_RESPONSE_KEYS if k in intent}
-    else:
-        echoed = {"name": FALLBACK_INTENT}
+    intent = intent if isinstance(intent, Mapping) else {}
+    kept = {k: v for k, v in attributes.items() if k not in drop_attributes}
     return {
         "sessionState": {
             "dialogAction": {"type": "ElicitIntent"},
-            "intent": {**echoed, "state": "Failed"},
-            "sessionAttributes": {k: v for k, v in attributes.items() if k not in drop_attributes},
+            "intent": echo_intent(intent, "Failed"),
+            "sessionAttributes": cap_session_attributes(kept),
         },
         "messages": [plain_text(message)],
     }

@@ -1,4 +1,4 @@
-"""The per-call dynamic scenario (Task 3) and the conversation history, kept inside Lex's session limits.
+"""The per-call dynamic scenario (Task 3): the DynamoDB store, and where a Lex turn finds it.
 
 Storage (docs/contracts.md): GenerateDynamicScenarioHandler writes one DynamoDB item per call,
 ``PK = "INTERACTION#<interaction_key>"``, ``SK = "SCENARIO"``, with ``DynamicScenario``, ``Greeting``,
@@ -13,57 +13,24 @@ Lookup on a Lex turn (:meth:`ScenarioStore.load`), cheapest first:
    an oversized scenario. A call whose item does not exist is remembered as ``scenarioCache = "missing"``,
    so later turns don't ask again.
 
-Budget (:func:`pack_session_attributes`): Lex V2 caps session attributes at 12 KB. This module keeps the
-whole map at or under :data:`SESSION_ATTRIBUTES_BUDGET_BYTES` (8 KB, measured as UTF-8 JSON), leaving room for
-attributes other parties set (Amazon Connect, the bot). Within it the scenario and greeting may take
-:data:`SCENARIO_MAX_BYTES`, and history :data:`HISTORY_MAX_BYTES`, newest turns first.
-
-History is bounded twice: by turns (``CONVERSATION_HISTORY_TURNS`` user/assistant exchanges) and by bytes. A
-user's turn is cut to :data:`USER_TURN_MAX_CHARS` (:func:`user_turn`) before it reaches Bedrock or the history.
-
-Session attributes come back from Lex as they were sent, but anyone on the session can change them, and one
-malformed value must not break every later turn. So :func:`read_history` and :func:`read_lead_context` parse a
-bounded amount of JSON, accept only the shape this module writes, and treat anything else as absent (logged);
-the attributes in :data:`MANAGED_ATTRIBUTES` are always rewritten from what the turn validated.
+What rides in the Lex session from turn to turn (the scenario when it fits, the ``scenarioCache`` marker,
+history, the Lead's details) and the size limits it keeps are :mod:`atlas_shared.session`'s.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from .bedrock import Message
 from .clients import error_code, get_client, is_client_error, require_time
 from .exceptions import ScenarioStoreError
 from .logs import get_logger, log_cache_event
-
-ATTR_INTERACTION_KEY = "interactionKey"
-ATTR_LEAD_ID = "leadId"
-ATTR_SCENARIO = "dynamicScenario"
-ATTR_GREETING = "scenarioGreeting"
-ATTR_SCENARIO_CACHE = "scenarioCache"
-ATTR_HISTORY = "conversationHistory"
-ATTR_LEAD_CONTEXT = "leadContext"
-# Attributes this module and LexFulfillmentHandler own: never passed through from the inbound turn, always
-# rewritten from what the turn validated (and dropped by a failed turn's fallback response).
-MANAGED_ATTRIBUTES = frozenset({ATTR_SCENARIO, ATTR_GREETING, ATTR_SCENARIO_CACHE, ATTR_HISTORY, ATTR_LEAD_CONTEXT})
-
-LEX_SESSION_ATTRIBUTES_LIMIT_BYTES = 12 * 1024
-SESSION_ATTRIBUTES_BUDGET_BYTES = 8 * 1024
-SCENARIO_MAX_BYTES = 4 * 1024
-HISTORY_MAX_BYTES = 2 * 1024
-USER_TURN_MAX_CHARS = 2000  # ~400 spoken words: far more than one turn of a call
-LEAD_CONTEXT_FIELDS = ("name", "company", "title")
-# Longest attribute values worth parsing: twice what this module writes, so a value from another version fits.
-_HISTORY_MAX_CHARS = 2 * HISTORY_MAX_BYTES
-_LEAD_CONTEXT_MAX_CHARS = 1024
+from .session import ATTR_GREETING, ATTR_LEAD_ID, ATTR_SCENARIO, ATTR_SCENARIO_CACHE
 
 SCENARIO_SORT_KEY = "SCENARIO"
 PARTITION_KEY_PREFIX = "INTERACTION#"
@@ -270,189 +237,3 @@ class ScenarioStore:
                 return False
             raise ScenarioStoreError(f"PutItem on {self.table_name} failed: {error_code(exc)}") from exc
         return True
-
-
-def attributes_size(attributes: Mapping[str, str]) -> int:
-    """Size of a session attribute map in bytes, as compact UTF-8 JSON (what travels in the Lex request)."""
-    return len(json.dumps(attributes, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-
-
-def _json_attribute(session_attributes: Mapping[str, str], name: str, max_chars: int) -> tuple[bool, Any]:
-    """``(present, value)`` of a JSON session attribute; ``value`` is ``None`` when present but unreadable.
-
-    Values longer than ``max_chars`` are not parsed; nesting too deep for the parser counts as unreadable.
-    """
-    raw = session_attributes.get(name)
-    if not raw:
-        return False, None
-    if len(raw) > max_chars:
-        return True, None
-    try:
-        return True, json.loads(raw)
-    except (ValueError, RecursionError):
-        return True, None
-
-
-def _ignored(name: str, raw: str | None, why: str) -> None:
-    _logger.warning(
-        "Session attribute %s is malformed (%s); treating it as absent",
-        name,
-        why,
-        extra={"event": "session_attribute_ignored", "attribute": name, "chars": len(raw or "")},
-    )
-
-
-def read_history(session_attributes: Mapping[str, str]) -> list[Message]:
-    """The history kept in session attributes, oldest first; ``[]`` when absent or malformed (logged).
-
-    The attribute must be a JSON list of ``["u" | "a", text]`` pairs of at most 4 KB; anything else is ignored
-    whole, so the turn starts a fresh history instead of failing.
-    """
-    present, entries = _json_attribute(session_attributes, ATTR_HISTORY, _HISTORY_MAX_CHARS)
-    if not present:
-        return []
-    if not isinstance(entries, list) or not all(
-        isinstance(entry, list) and len(entry) == 2 and entry[0] in ("u", "a") and isinstance(entry[1], str)
-        for entry in entries
-    ):
-        _ignored(ATTR_HISTORY, session_attributes.get(ATTR_HISTORY), "not a list of [role, text] pairs")
-        return []
-    return [Message("user" if role == "u" else "assistant", text) for role, text in entries]
-
-
-def read_lead_context(session_attributes: Mapping[str, str]) -> dict[str, str] | None:
-    """The Lead's details kept in session attributes: ``{"name", "company", "title"}``, each optional.
-
-    Returns ``None`` when the attribute is absent or malformed (logged): not a JSON object of strings of at most
-    1 KB. Keys other than :data:`LEAD_CONTEXT_FIELDS` are dropped. ``{}`` means the Lead was read and told nothing.
-    """
-    present, details = _json_attribute(session_attributes, ATTR_LEAD_CONTEXT, _LEAD_CONTEXT_MAX_CHARS)
-    if not present:
-        return None
-    if not isinstance(details, dict) or not all(isinstance(v, str) for v in details.values()):
-        _ignored(ATTR_LEAD_CONTEXT, session_attributes.get(ATTR_LEAD_CONTEXT), "not a JSON object of strings")
-        return None
-    return {k: details[k] for k in LEAD_CONTEXT_FIELDS if details.get(k)}
-
-
-def encode_lead_context(details: Mapping[str, str]) -> str:
-    """The ``leadContext`` attribute value: compact JSON of the non-empty :data:`LEAD_CONTEXT_FIELDS`."""
-    kept = {k: details[k] for k in LEAD_CONTEXT_FIELDS if details.get(k)}
-    return json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
-
-
-def user_turn(transcript: str, *, max_chars: int = USER_TURN_MAX_CHARS) -> str:
-    """What the caller said, at most ``max_chars`` characters, cut at the last word boundary before the limit.
-
-    A single word longer than the limit is cut mid-word. Lex transcripts are short; this bounds what a text
-    channel or a stuck recogniser can send to Bedrock and into the history.
-    """
-    text = transcript.strip()
-    if len(text) <= max_chars:
-        return text
-    # The longest prefix that ends a word right before whitespace, looking one character past the limit so that
-    # a word ending exactly at it is kept.
-    match = re.match(r"(.*\S)\s", text[: max_chars + 1], re.DOTALL)
-    return match.group(1) if match else text[:max_chars]
-
-
-def _encode_history(messages: Sequence[Message]) -> str:
-    return json.dumps(
-        [["u" if m.role == "user" else "a", m.content] for m in messages], ensure_ascii=False, separators=(",", ":")
-    )
-
-
-def _clip_utf8(text: str, max_bytes: int) -> str:
-    encoded = text.encode("utf-8")
-    if len(encoded) <= max_bytes:
-        return text
-    return encoded[: max(max_bytes, 0)].decode("utf-8", errors="ignore")
-
-
-def encode_history(messages: Sequence[Message], *, max_turns: int, max_bytes: int) -> str:
-    """The newest history that fits: at most ``max_turns`` user/assistant exchanges and ``max_bytes`` bytes.
-
-    Oldest messages go first; when even the newest message alone is too big, its text is clipped (at a UTF-8
-    character boundary). Returns ``""`` when nothing fits.
-    """
-    kept = list(messages[-2 * max_turns :]) if max_turns > 0 else []
-    while kept and len(_encode_history(kept).encode("utf-8")) > max_bytes:
-        if len(kept) > 1:
-            kept.pop(0)
-            continue
-        only = kept[0]
-        overhead = len(_encode_history([Message(only.role, "")]).encode("utf-8"))
-        # JSON escaping can grow text, so clip a little further each round until it fits.
-        budget = max_bytes - overhead
-        clipped = _clip_utf8(only.content, budget)
-        while clipped and len(_encode_history([Message(only.role, clipped)]).encode("utf-8")) > max_bytes:
-            budget -= 16
-            clipped = _clip_utf8(only.content, budget)
-        kept = [Message(only.role, clipped)] if clipped else []
-    return _encode_history(kept) if kept else ""
-
-
-def pack_session_attributes(
-    inbound: Mapping[str, str],
-    *,
-    lookup: ScenarioLookup | None,
-    history: Sequence[Message],
-    max_turns: int,
-    extra: Mapping[str, str] | None = None,
-    cache: ContainerScenarioCache | None = None,
-    budget_bytes: int = SESSION_ATTRIBUTES_BUDGET_BYTES,
-) -> dict[str, str]:
-    """Session attributes for the response: everything inbound plus ours, all strings, within ``budget_bytes``.
-
-    Args:
-        inbound: the turn's session attributes (other parties' attributes are kept as they are).
-        lookup: this turn's scenario lookup; ``None`` when it failed (next turn tries again).
-        history: the whole conversation so far, oldest first, including this turn's exchange.
-        max_turns: ``CONVERSATION_HISTORY_TURNS``.
-        extra: small attributes to set, e.g. ``{"interactionKey": ..., "leadId": ...}``.
-        cache: where an oversized scenario goes; default the module's :data:`container_cache`.
-        budget_bytes: the size cap of the whole map.
-    """
-    cache = cache if cache is not None else container_cache
-    attributes = {k: v for k, v in inbound.items() if k not in MANAGED_ATTRIBUTES}
-    attributes.update(extra or {})
-
-    if lookup is not None and lookup.scenario is None:
-        attributes[ATTR_SCENARIO_CACHE] = "missing"
-    elif lookup is not None and lookup.scenario is not None:
-        scenario = lookup.scenario
-        in_session = {ATTR_SCENARIO: scenario.text, ATTR_GREETING: scenario.greeting, ATTR_SCENARIO_CACHE: "session"}
-        scenario_bytes = attributes_size(in_session)
-        reserve = HISTORY_MAX_BYTES if history else 0
-        if (
-            scenario_bytes <= SCENARIO_MAX_BYTES
-            and attributes_size({**attributes, **in_session}) + reserve <= budget_bytes
-        ):
-            attributes.update(in_session)
-            location = "session"
-        else:
-            cache.put(scenario)
-            attributes[ATTR_SCENARIO_CACHE] = "container"
-            location = "container"
-        if lookup.source == "dynamodb" or (lookup.source == "session") != (location == "session"):
-            log_cache_event(_logger, "STORE", "scenario", location=location, bytes=scenario_bytes)
-
-    room = budget_bytes - attributes_size(attributes) - len(f',"{ATTR_HISTORY}":""'.encode())
-    encoded = encode_history(history, max_turns=max_turns, max_bytes=min(HISTORY_MAX_BYTES, room))
-    if encoded:
-        attributes[ATTR_HISTORY] = encoded
-
-    if attributes_size(attributes) > budget_bytes:
-        # Other parties' attributes crowd ours out: drop what we can rebuild (history; scenario to memory).
-        attributes.pop(ATTR_HISTORY, None)
-        if attributes.get(ATTR_SCENARIO_CACHE) == "session" and lookup is not None and lookup.scenario is not None:
-            for key in (ATTR_SCENARIO, ATTR_GREETING):
-                attributes.pop(key, None)
-            cache.put(lookup.scenario)
-            attributes[ATTR_SCENARIO_CACHE] = "container"
-        if attributes_size(attributes) > budget_bytes:
-            _logger.warning(
-                "Session attributes set by others exceed the budget",
-                extra={"event": "session_attributes_over_budget", "bytes": attributes_size(attributes)},
-            )
-    return attributes

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from atlas_shared import scenario as scenario_module
-from atlas_shared.scenario import SESSION_ATTRIBUTES_BUDGET_BYTES, attributes_size
+from atlas_shared.limits import SESSION_ATTRIBUTES_BUDGET_BYTES
+from atlas_shared.session import attributes_size
 from tests.conftest import (
     ACCESS_TOKEN,
     INTERACTION_KEY,
@@ -407,7 +408,7 @@ def test_malformed_events_never_crash_the_turn(
     response = lex.lambda_handler(event, lambda_context)
     assert_valid_lex_response(response)
     assert response["messages"][0]["content"] == lex.APOLOGY
-    assert response["sessionState"]["intent"] == {"name": "FallbackIntent", "state": "Failed"}
+    assert response["sessionState"]["intent"] == {"name": "FallbackIntent", "slots": {}, "state": "Failed"}
 
 
 def test_unexpected_errors_never_crash_the_turn(

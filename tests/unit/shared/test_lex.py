@@ -126,7 +126,7 @@ def test_fallback_response_handles_anything(event: Any) -> None:
 def test_fallback_response_without_an_intent_names_the_fallback_intent(event: Any) -> None:
     response = lex.fallback_response(event, "Sorry?")
     assert_valid_lex_response(response)
-    assert response["sessionState"]["intent"] == {"name": "FallbackIntent", "state": "Failed"}
+    assert response["sessionState"]["intent"] == {"name": "FallbackIntent", "slots": {}, "state": "Failed"}
 
 
 def test_fallback_response_drops_the_handlers_own_attributes(load_event: LoadEvent) -> None:

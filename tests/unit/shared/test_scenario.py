@@ -9,21 +9,15 @@ import pytest
 
 from atlas_shared.bedrock import Message
 from atlas_shared.exceptions import ScenarioStoreError
-from atlas_shared.scenario import (
+from atlas_shared.limits import HISTORY_MAX_BYTES, SESSION_ATTRIBUTES_BUDGET_BYTES, USER_TURN_MAX_CHARS
+from atlas_shared.scenario import ContainerScenarioCache, Scenario, ScenarioLookup, ScenarioStore, container_cache
+from atlas_shared.session import (
     ATTR_GREETING,
     ATTR_HISTORY,
     ATTR_LEAD_CONTEXT,
     ATTR_SCENARIO,
     ATTR_SCENARIO_CACHE,
-    HISTORY_MAX_BYTES,
-    SESSION_ATTRIBUTES_BUDGET_BYTES,
-    USER_TURN_MAX_CHARS,
-    ContainerScenarioCache,
-    Scenario,
-    ScenarioLookup,
-    ScenarioStore,
     attributes_size,
-    container_cache,
     encode_history,
     encode_lead_context,
     pack_session_attributes,
@@ -91,7 +85,9 @@ def test_a_missing_item_is_remembered(aws: FakeAws) -> None:
     assert store.load(INTERACTION_KEY, {}) == ScenarioLookup(None, "missing")
     assert store.load(INTERACTION_KEY, {ATTR_SCENARIO_CACHE: "missing"}) == ScenarioLookup(None, "missing")
     assert _get_items(aws) == 1
-    attributes = pack_session_attributes({}, lookup=ScenarioLookup(None, "missing"), history=[], max_turns=6)
+    attributes = pack_session_attributes(
+        {}, lookup=ScenarioLookup(None, "missing"), history=[], max_turns=6, cache=container_cache
+    )
     assert attributes[ATTR_SCENARIO_CACHE] == "missing"
 
 
@@ -151,6 +147,7 @@ def test_small_scenario_and_history_ride_in_the_session() -> None:
         lookup=ScenarioLookup(SCENARIO, "dynamodb"),
         history=history,
         max_turns=6,
+        cache=container_cache,
         extra={"interactionKey": INTERACTION_KEY},
     )
     assert attributes[ATTR_SCENARIO] == SCENARIO.text and attributes[ATTR_SCENARIO_CACHE] == "session"
@@ -163,7 +160,9 @@ def test_huge_scenario_and_long_history_stay_within_budget() -> None:
     huge = Scenario(INTERACTION_KEY, "Context sentence. " * 2000, "Hi! " * 300, LEAD_ID)  # ~36 KB + ~1 KB
     history = _history(40, words=60)
     inbound = {"connectAttr": "x" * 500, ATTR_SCENARIO: "stale", ATTR_HISTORY: "[]"}
-    attributes = pack_session_attributes(inbound, lookup=ScenarioLookup(huge, "dynamodb"), history=history, max_turns=6)
+    attributes = pack_session_attributes(
+        inbound, lookup=ScenarioLookup(huge, "dynamodb"), history=history, max_turns=6, cache=container_cache
+    )
 
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in attributes.items())
     assert attributes_size(attributes) <= SESSION_ATTRIBUTES_BUDGET_BYTES < 12 * 1024
@@ -177,9 +176,11 @@ def test_huge_scenario_and_long_history_stay_within_budget() -> None:
 
 def test_history_is_bounded_by_turns() -> None:
     history = _history(10)
-    attributes = pack_session_attributes({}, lookup=None, history=history, max_turns=3)
+    attributes = pack_session_attributes({}, lookup=None, history=history, max_turns=3, cache=container_cache)
     assert read_history(attributes) == history[-6:]
-    assert ATTR_HISTORY not in pack_session_attributes({}, lookup=None, history=history, max_turns=0)
+    assert ATTR_HISTORY not in pack_session_attributes(
+        {}, lookup=None, history=history, max_turns=0, cache=container_cache
+    )
 
 
 def test_one_oversized_message_is_clipped_on_a_character_boundary() -> None:
@@ -193,7 +194,7 @@ def test_one_oversized_message_is_clipped_on_a_character_boundary() -> None:
 def test_others_crowding_the_session_push_our_attributes_out() -> None:
     crowded = {f"other{i}": "y" * 1000 for i in range(7)}  # ~7 KB of someone else's attributes
     attributes = pack_session_attributes(
-        crowded, lookup=ScenarioLookup(SCENARIO, "dynamodb"), history=_history(3), max_turns=6
+        crowded, lookup=ScenarioLookup(SCENARIO, "dynamodb"), history=_history(3), max_turns=6, cache=container_cache
     )
     assert attributes_size(attributes) <= SESSION_ATTRIBUTES_BUDGET_BYTES
     assert all(attributes[k] == v for k, v in crowded.items())
@@ -243,7 +244,7 @@ def test_lead_context_round_trips_its_known_fields() -> None:
 
 def test_inbound_managed_attributes_are_never_passed_through() -> None:
     inbound = {ATTR_LEAD_CONTEXT: "[]", ATTR_HISTORY: "[[[", "connectAttr": "kept"}
-    attributes = pack_session_attributes(inbound, lookup=None, history=[], max_turns=6)
+    attributes = pack_session_attributes(inbound, lookup=None, history=[], max_turns=6, cache=container_cache)
     assert attributes == {"connectAttr": "kept"}
 
 
