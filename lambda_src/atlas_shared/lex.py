@@ -323,25 +323,33 @@ def cap_session_attributes(
 ) -> dict[str, str]:
     """``attributes`` within ``max_bytes`` (:func:`attributes_size`), dropping whole attributes until it fits.
 
-    Order of dropping: the names in ``drop_first`` in that order (the attributes the caller can rebuild), then
-    the remaining ones largest first, then those in ``keep_last`` largest first. Dropped names (never values)
-    are logged once as ``session_attributes_dropped``: nobody's attribute disappears silently.
+    What goes: first the fewest of the other attributes that must go even with every ``drop_first`` name gone
+    (largest first, ``keep_last`` names only after all others), then ``drop_first`` names in that order (the
+    attributes the caller can rebuild) until the map fits. Dropped names (never values) are logged once as
+    ``session_attributes_dropped``: nobody's attribute disappears silently.
     """
     kept = dict(attributes)
-    size = attributes_size(kept)
-    if size <= max_bytes:
+    before = attributes_size(kept)
+    if before <= max_bytes:
         return kept
-    before = size
-    order = [name for name in drop_first if name in kept]
-    others = [name for name in kept if name not in order]
-    by_size = sorted(others, key=lambda n: (n in keep_last, -len(n.encode()) - len(kept[n].encode()), n))
+    ours = [name for name in drop_first if name in kept]
+    theirs = sorted(
+        (name for name in kept if name not in ours),
+        key=lambda n: (n in keep_last, -len(n.encode()) - len(kept[n].encode()), n),
+    )
+    without_ours = {k: v for k, v in kept.items() if k not in ours}
     dropped: list[str] = []
-    for name in [*order, *by_size]:
-        if size <= max_bytes:
+    for name in theirs:
+        if attributes_size(without_ours) <= max_bytes:
+            break
+        del without_ours[name], kept[name]
+        dropped.append(name)
+    for name in ours:
+        if attributes_size(kept) <= max_bytes:
             break
         del kept[name]
         dropped.append(name)
-        size = attributes_size(kept)
+    size = attributes_size(kept)
     _logger.warning(
         "Session attributes over Lex's limit; dropped %s",
         ", ".join(dropped),
