@@ -16,21 +16,24 @@ A turn:
 1. **Parse** the event.
 2. **Decide**: ``GreetingIntent`` speaks the scenario's greeting. An intent still collecting its slots on a
    dialog code hook (Lex proposes ``ElicitSlot``) is delegated back to Lex so the bot's own slot prompts run;
-   its Bedrock reply comes at fulfillment. Every other intent, ``FallbackIntent`` included, gets a Bedrock
+   its Bedrock reply comes at fulfillment. A delegated turn still looks the scenario up (session, container,
+   else DynamoDB: it has no Bedrock call to wait for), so the scenario cache rides on to the next turn. Every other intent, ``FallbackIntent`` included, gets a Bedrock
    reply with the scenario as system context and the last ``CONVERSATION_HISTORY_TURNS`` exchanges as history
    (``inputTranscript``, cut to 2,000 characters on a word boundary, is the user's turn).
 3. **Call out**: the scenario (session attributes, then this container, then DynamoDB on the first turn only);
    the Lead's name and company from Salesforce, once per call when a ``leadId`` is known; Bedrock.
 4. **Respond**: ``ElicitIntent`` with the reply as a PlainText message, so the call goes on and Lex listens for
    the next intent; the inbound intent is echoed with state ``Fulfilled`` (``Failed`` when the turn degraded).
-   Session attributes carry the key, lead, scenario cache and history, all strings, within 8 KB.
+   Session attributes carry the key, lead, scenario cache and history, all strings, ours within 8 KB and the
+   whole map within Lex's limit; messages are at most 1,024 characters, cut on a whole sentence
+   (:mod:`atlas_shared.lex`, :mod:`atlas_shared.session`, :mod:`atlas_shared.limits`).
 
 Failure policy: nothing a dependency does crashes the turn. A Salesforce failure only loses the Lead's name
 (logged, the reply still comes from Bedrock). A DynamoDB or Bedrock failure, or anything unexpected, is logged
 and answered with a short apology that keeps the session, and the next turn tries again. A greeting whose
-scenario cannot be read uses a neutral greeting. A malformed ``leadContext`` or ``conversationHistory`` counts
-as absent; an unexpected failure's apology drops the attributes this handler manages, so a bad value cannot
-break the turns after it.
+scenario cannot be read, or whose ``Greeting`` is blank, uses a neutral greeting. A malformed ``leadContext`` or
+``conversationHistory`` counts as absent; an unexpected failure's apology drops the attributes this handler
+manages, so a bad value cannot break the turns after it. lambda_src/README.md lists every error a turn can meet.
 
 Time: every outbound call fits the invocation's deadline (:mod:`atlas_shared.deadline`). The lookups (DynamoDB,
 the secret, Salesforce) run leaving one full Bedrock attempt (12 s) and the 2 s safety margin untouched, and a

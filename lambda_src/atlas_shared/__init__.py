@@ -13,8 +13,10 @@ salesforce    JWT bearer login and a cached ``simple_salesforce`` connection
 bedrock       Bedrock Converse/ConverseStream for any model, replies cut to whole sentences (Task 4)
 models        per-model facts (models.json), shared with the Terraform module
 tracing       lazy AWS X-Ray: patch boto3/requests, subsegments (Task 5)
-lex           Lex V2 code hook events and responses
-scenario      the per-call scenario and history within Lex's session limits (Task 3)
+lex           Lex V2 code hook events and responses, always within Lex's format and limits
+limits        Lex's limits and our budgets: one table, with sources
+scenario      the per-call scenario store and where a turn finds it (Task 3)
+session       what rides in the Lex session: history, lead context, the scenario cache, within budget
 exceptions    every error class, in one hierarchy
 ============  ===========================================================================================
 """
