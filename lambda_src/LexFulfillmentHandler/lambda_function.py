@@ -17,9 +17,10 @@ A turn:
 2. **Decide**: ``GreetingIntent`` speaks the scenario's greeting. An intent still collecting its slots on a
    dialog code hook (Lex proposes ``ElicitSlot``) is delegated back to Lex so the bot's own slot prompts run;
    its Bedrock reply comes at fulfillment. A delegated turn still looks the scenario up (session, container,
-   else DynamoDB: it has no Bedrock call to wait for), so the scenario cache rides on to the next turn. Every other intent, ``FallbackIntent`` included, gets a Bedrock
-   reply with the scenario as system context and the last ``CONVERSATION_HISTORY_TURNS`` exchanges as history
-   (``inputTranscript``, cut to 2,000 characters on a word boundary, is the user's turn).
+   else DynamoDB: it has no Bedrock call to wait for), so the scenario cache rides on to the next turn. Every
+   other intent, ``FallbackIntent`` included, gets a Bedrock reply with the scenario as system context and the
+   last ``CONVERSATION_HISTORY_TURNS`` exchanges as history (``inputTranscript``, cut to 2,000 characters on a
+   word boundary, is the user's turn).
 3. **Call out**: the scenario (session attributes, then this container, then DynamoDB on the first turn only);
    the Lead's name and company from Salesforce, once per call when a ``leadId`` is known; Bedrock.
 4. **Respond**: ``ElicitIntent`` with the reply as a PlainText message, so the call goes on and Lex listens for
@@ -157,7 +158,8 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
             )
             reply, state = APOLOGY, "Failed"
 
-    reply = lex.fit_message(reply)  # what Lex will speak (<= 1,024 characters), and what the history keeps
+    # What Lex will speak (<= 1,024 characters, never blank), and so what the history keeps.
+    reply = lex.fit_message(reply) or UNCLEAR_REPLY
     if state == "Fulfilled":
         history = [*history, Message("user", user_text or "(no words)"), Message("assistant", reply)]
     attributes = pack_session_attributes(

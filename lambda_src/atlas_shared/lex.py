@@ -332,23 +332,29 @@ def cap_session_attributes(
     before = attributes_size(kept)
     if before <= max_bytes:
         return kept
+    # Compact JSON is "{" + ",".join('"k":"v"') + "}": each entry's bytes plus one comma each, so sizes add up.
+    entry = {
+        k: len(json.dumps({k: v}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")) - 1
+        for k, v in kept.items()
+    }
     ours = [name for name in drop_first if name in kept]
-    theirs = sorted(
-        (name for name in kept if name not in ours),
-        key=lambda n: (n in keep_last, -len(n.encode()) - len(kept[n].encode()), n),
-    )
-    without_ours = {k: v for k, v in kept.items() if k not in ours}
+    theirs = sorted((name for name in kept if name not in ours), key=lambda n: (n in keep_last, -entry[n], n))
+    size_without_ours = before - sum(entry[name] for name in ours)
     dropped: list[str] = []
+    size = before
     for name in theirs:
-        if attributes_size(without_ours) <= max_bytes:
-            break
-        del without_ours[name], kept[name]
-        dropped.append(name)
-    for name in ours:
-        if attributes_size(kept) <= max_bytes:
+        if size_without_ours <= max_bytes:
             break
         del kept[name]
         dropped.append(name)
+        size_without_ours -= entry[name]
+        size -= entry[name]
+    for name in ours:
+        if size <= max_bytes:
+            break
+        del kept[name]
+        dropped.append(name)
+        size -= entry[name]
     size = attributes_size(kept)
     _logger.warning(
         "Session attributes over Lex's limit; dropped %s",

@@ -10,6 +10,8 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from atlas_shared import lex
 from atlas_shared.bedrock import Message
@@ -285,3 +287,24 @@ def test_a_scenario_in_the_session_survives_a_slot_filling_turn() -> None:
         {}, lookup=ScenarioLookup(scenario, "session"), history=[], max_turns=6, cache=ContainerScenarioCache()
     )
     assert attributes[ATTR_SCENARIO] == "Short scenario." and attributes[ATTR_SCENARIO_CACHE] == "session"
+
+
+@settings(max_examples=200, derandomize=True, database=None, deadline=None)
+@given(
+    attributes=st.dictionaries(
+        st.text(min_size=1, max_size=12),
+        st.one_of(st.text(max_size=300), st.integers(0, 6_000).map(lambda n: 'é\n"' * n)),
+        max_size=12,
+    ),
+    limit=st.integers(50, 12_000),
+)
+def test_cap_fits_any_map_and_drops_only_what_it_must(attributes: dict[str, str], limit: int) -> None:
+    ours = [k for k in attributes if k.startswith("a")][:3]
+    capped = lex.cap_session_attributes(attributes, max_bytes=limit, drop_first=ours)
+    assert attributes_size(capped) <= limit
+    assert capped.items() <= attributes.items()
+    if attributes_size(attributes) <= limit:
+        assert capped == attributes
+    theirs_dropped = [k for k in attributes if k not in capped and k not in ours]
+    if theirs_dropped:  # someone else's attribute went only because ours alone could not make room
+        assert attributes_size({k: v for k, v in attributes.items() if k not in ours}) > limit
