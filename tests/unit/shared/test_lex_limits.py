@@ -14,21 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from atlas_shared import lex
-from atlas_shared.bedrock import Message
-from atlas_shared.limits import HISTORY_ENTRY_MAX_BYTES, LEX_MESSAGE_MAX_CHARS, LEX_SESSION_ATTRIBUTES_MAX_BYTES
-from atlas_shared.scenario import ContainerScenarioCache, Scenario, ScenarioLookup
+from atlas_shared.limits import LEX_MESSAGE_MAX_CHARS, LEX_SESSION_ATTRIBUTES_MAX_BYTES
 from atlas_shared.session import (
-    ATTR_HISTORY,
-    ATTR_INTERACTION_KEY,
-    ATTR_LEAD_CONTEXT,
-    ATTR_SCENARIO,
-    ATTR_SCENARIO_CACHE,
     attributes_size,
-    encode_history,
-    pack_session_attributes,
-    read_history,
 )
-from tests.conftest import INTERACTION_KEY, LEAD_ID
 from tests.functional.handlers.lex_format import assert_valid_lex_response
 from tests.schemas import assert_matches_lex_schema
 
@@ -217,76 +206,6 @@ def test_cap_keeps_a_map_within_the_limit_untouched(capsys: pytest.CaptureFixtur
     assert attributes_size(attributes) <= LEX_SESSION_ATTRIBUTES_MAX_BYTES
     assert lex.cap_session_attributes(attributes) == attributes
     assert "session_attributes_dropped" not in capsys.readouterr().out
-
-
-def test_the_measured_oversize_inbound_attribute_is_dropped_and_ours_survive(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    scenario = Scenario(INTERACTION_KEY, "Call Ada about the premium plan.", "Hi Ada!", LEAD_ID)
-    cache = ContainerScenarioCache()
-    attributes = pack_session_attributes(
-        {"connectData": CONNECT_DATA, "channel": "voice"},
-        lookup=ScenarioLookup(scenario, "dynamodb"),
-        history=[Message("user", "hi"), Message("assistant", "hello")],
-        max_turns=6,
-        cache=cache,
-        extra={ATTR_INTERACTION_KEY: INTERACTION_KEY, "leadId": LEAD_ID, ATTR_LEAD_CONTEXT: '{"name":"Ada"}'},
-    )
-    assert attributes_size(attributes) <= LEX_SESSION_ATTRIBUTES_MAX_BYTES
-    assert "connectData" not in attributes and attributes["channel"] == "voice"
-    assert attributes[ATTR_INTERACTION_KEY] == INTERACTION_KEY and attributes[ATTR_LEAD_CONTEXT] == '{"name":"Ada"}'
-    # Over our own 8 KB budget the scenario went to the container, where the next turn finds it.
-    assert attributes[ATTR_SCENARIO_CACHE] == "container" and cache.get(INTERACTION_KEY) == scenario
-    assert '"dropped":["connectData"]' in capsys.readouterr().out
-
-
-def test_ours_go_before_theirs_when_theirs_fit() -> None:
-    theirs = {"connectData": "c" * 11_000}
-    attributes = pack_session_attributes(
-        theirs,
-        lookup=None,
-        history=[Message("user", "hi " * 200), Message("assistant", "hello " * 200)],
-        max_turns=6,
-        cache=ContainerScenarioCache(),
-        extra={ATTR_LEAD_CONTEXT: json.dumps({"name": "n" * 1500})},
-    )
-    assert attributes_size(attributes) <= LEX_SESSION_ATTRIBUTES_MAX_BYTES
-    assert attributes["connectData"] == theirs["connectData"]
-    assert ATTR_HISTORY not in attributes and ATTR_LEAD_CONTEXT not in attributes
-
-
-# ------------------------------------------------------------------------------------------------ history
-
-
-def test_one_long_reply_is_clipped_and_older_turns_that_fit_are_kept() -> None:
-    older = [Message("user", f"question {i}") if i % 2 == 0 else Message("assistant", f"answer {i}") for i in range(6)]
-    long_reply = Message("assistant", "This is a very long reply about the plan. " * 60)  # ~2.5 KB
-    history = [*older, Message("user", "tell me everything"), long_reply]
-
-    encoded = encode_history(history, max_turns=6, max_bytes=2048)
-    kept = read_history({ATTR_HISTORY: encoded})
-
-    assert kept[:-1] == history[:-1]  # every older turn survives
-    assert kept[-1].role == "assistant" and long_reply.content.startswith(kept[-1].content)
-    assert len(json.dumps(["a", kept[-1].content], ensure_ascii=False).encode()) <= HISTORY_ENTRY_MAX_BYTES
-    assert len(encoded.encode()) <= 2048
-
-
-def test_history_clipping_respects_multibyte_characters_and_escapes() -> None:
-    history = [Message("user", "ok"), Message("assistant", 'é"\n' * 2000)]
-    encoded = encode_history(history, max_turns=6, max_bytes=2048)
-    kept = read_history({ATTR_HISTORY: encoded})
-    assert kept[0] == history[0] and history[1].content.startswith(kept[1].content) and kept[1].content
-    assert len(encoded.encode()) <= 2048
-
-
-def test_a_scenario_in_the_session_survives_a_slot_filling_turn() -> None:
-    """pack keeps what the turn's lookup found, whether the turn replied or delegated."""
-    scenario = Scenario(INTERACTION_KEY, "Short scenario.", "Hi!", LEAD_ID)
-    attributes = pack_session_attributes(
-        {}, lookup=ScenarioLookup(scenario, "session"), history=[], max_turns=6, cache=ContainerScenarioCache()
-    )
-    assert attributes[ATTR_SCENARIO] == "Short scenario." and attributes[ATTR_SCENARIO_CACHE] == "session"
 
 
 @settings(max_examples=200, derandomize=True, database=None, deadline=None)
