@@ -69,9 +69,18 @@ LAMBDA_SRC = ROOT / "lambda_src"
 HANDLER_PATH = LAMBDA_SRC / "LexFulfillmentHandler" / "lambda_function.py"
 SCENARIO_HANDLER_PATH = LAMBDA_SRC / "GenerateDynamicScenarioHandler" / "lambda_function.py"
 EVENTS_DIR = ROOT / "tests" / "events"
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bedrock_latency import ASSUMPTIONS as BEDROCK_ASSUMPTIONS  # noqa: E402  (bench/ is not a package)
+
+def _bench_module(name: str) -> Any:
+    """Load bench/<name>.py by path: bench/ is not a package, and putting it on sys.path would let its
+    ``build.py`` shadow the repository's ``build.py`` for anything imported later in the same process."""
+    spec = importlib.util.spec_from_file_location(f"atlas_bench_{name}", Path(__file__).resolve().parent / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+BEDROCK_ASSUMPTIONS = _bench_module("bedrock_latency").ASSUMPTIONS
 
 # ----------------------------------------------------------------------------------------------- the model
 # Every figure of the simulation, in one place. Latencies in ms, times in s. Override any with --set name=value.
