@@ -30,6 +30,18 @@ locals {
     }
   }
 
+  # The workflow tasks' idempotency records (lambda_src/atlas_shared/idempotency.py) live in the scenario table:
+  # Powertools' DynamoDB persistence layer uses exactly these four actions.
+  idempotency_environment = {
+    IDEMPOTENCY_TABLE_NAME = local.scenario_table_name
+  }
+  idempotency_policy = {
+    idempotency_record = {
+      actions   = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+      resources = [var.scenario_table_arn]
+    }
+  }
+
   # Everything a function needs beyond its code: defaults, environment (Terraform variable ->
   # Lambda environment variable -> the handlers' settings object) and least-privilege grants.
   function_defaults = {
@@ -84,36 +96,37 @@ locals {
       memory_size                       = 256
       timeout                           = 30
       provisioned_concurrent_executions = 0
-      environment = merge(local.salesforce_environment, var.salesforce_lead_external_id_field == null ? {} : {
+      environment = merge(local.salesforce_environment, local.idempotency_environment, var.salesforce_lead_external_id_field == null ? {} : {
         SALESFORCE_LEAD_EXTERNAL_ID_FIELD = var.salesforce_lead_external_id_field
       })
-      policy_statements = local.salesforce_policy
+      policy_statements = merge(local.salesforce_policy, local.idempotency_policy)
     }
+    # timeout 60: Connect's 25 s worst case, the idempotency record's PutItem and final write (9 s each), 2 s margin.
     InvokeOutboundCallHandler = {
       description                       = "Step Functions task: starts the outbound Amazon Connect call"
       memory_size                       = 256
-      timeout                           = 30
+      timeout                           = 60
       provisioned_concurrent_executions = 0
-      environment = { for k, v in {
+      environment = merge(local.idempotency_environment, { for k, v in {
         CONNECT_INSTANCE_ID         = var.connect.instance_id
         CONNECT_CONTACT_FLOW_ID     = var.connect.contact_flow_id
         CONNECT_QUEUE_ID            = var.connect.queue_id
         CONNECT_SOURCE_PHONE_NUMBER = var.connect.source_phone_number
-      } : k => v if v != null }
-      policy_statements = {
+      } : k => v if v != null })
+      policy_statements = merge(local.idempotency_policy, {
         connect_outbound = {
           actions   = ["connect:StartOutboundVoiceContact"]
           resources = ["${local.connect_instance}/contact/*"]
         }
-      }
+      })
     }
     UpdateLeadHandler = {
       description                       = "Step Functions task: records the call outcome on the Salesforce Lead"
       memory_size                       = 256
       timeout                           = 30
       provisioned_concurrent_executions = 0
-      environment                       = local.salesforce_environment
-      policy_statements                 = local.salesforce_policy
+      environment                       = merge(local.salesforce_environment, local.idempotency_environment)
+      policy_statements                 = merge(local.salesforce_policy, local.idempotency_policy)
     }
   }
 

@@ -50,6 +50,7 @@ FAKE_LAMBDA_ENVIRONMENT: Mapping[str, str] = {
     "SALESFORCE_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:salesforce-AbCdEf",
     "SECRETS_CACHE_TTL_SECONDS": "300",
     "SCENARIO_TABLE_NAME": "import-check-scenarios",
+    "IDEMPOTENCY_TABLE_NAME": "import-check-scenarios",
     "BEDROCK_MODEL_ID": "anthropic.claude-3-5-sonnet-20240620-v1:0",
     "BEDROCK_MAX_TOKENS": "150",
     "BEDROCK_TEMPERATURE": "0.7",

@@ -14,19 +14,28 @@ Output::
 
     {"lead_id": "00Q5g00000AbCdEEAZ", "created": true}
 
-No duplicate Lead on a Step Functions retry (a retry can follow a create whose answer was lost):
+One Lead per workflow execution (per ``idempotency_key``), whatever the Salesforce configuration:
 
-* With ``SALESFORCE_LEAD_EXTERNAL_ID_FIELD`` set (an External ID, Unique text field on Lead, e.g.
-  ``Atlas_Idempotency_Key__c``) and an ``idempotency_key`` in the input, the Lead is **upserted** on that field:
-  Salesforce itself guarantees one Lead per execution. This is the recommended setup.
-* Otherwise the handler first **looks for an open Lead** (not converted) with the same ``LastName``, ``Phone``
-  and, when given, ``Email``, and returns it instead of creating another. This also keeps a person who is
-  submitted twice from getting two Leads; the trade-off is that such a repeat reuses the open Lead.
+* An **idempotency record** (:mod:`atlas_shared.idempotency`: a conditional write in ``IDEMPOTENCY_TABLE_NAME``)
+  lets one delivery of the task do the work. A repeat delivery returns the first one's result
+  (``{"lead_id", "created"}`` as first returned) without calling Salesforce; one that overlaps a delivery still
+  running fails with ``IdempotencyInProgressError``, which the workflow retries until the first one's result is
+  stored. The same key with a different ``lead`` is ``IdempotencyKeyReusedError``.
+* Inside the record, the Lead is found before it is created, which covers a first delivery that crashed after the
+  create (its record expires at that invocation's timeout, and the retry runs again):
+
+  * with ``SALESFORCE_LEAD_EXTERNAL_ID_FIELD`` set (an External ID, Unique text field on Lead, e.g.
+    ``Atlas_Idempotency_Key__c``) and an ``idempotency_key`` in the input, the Lead is **upserted** on that field:
+    Salesforce itself guarantees one Lead per execution. This is the recommended setup.
+  * otherwise the handler first **looks for an open Lead** (not converted) with the same ``LastName``, ``Phone``
+    and, when given, ``Email``, and returns it instead of creating another. This also keeps a person who is
+    submitted twice from getting two Leads; the trade-off is that such a repeat reuses the open Lead.
 
 Errors (Step Functions ``errorType``): ``InvalidInputError`` (fix the input; don't retry),
 ``SalesforceRequestError`` (Salesforce refused the record: see the message's errorCode),
 ``SalesforceUnavailableError`` (transient; retry), ``SalesforceAuthError``/``SalesforceCredentialsError``
-(fix the connected app or the secret), ``SecretError``. Every Salesforce request's timeout is cut to what the
+(fix the connected app or the secret), ``SecretError``, ``IdempotencyInProgressError`` and
+``IdempotencyStoreError`` (retry), ``IdempotencyKeyReusedError`` (don't). Every Salesforce request's timeout is cut to what the
 invocation has left (:mod:`atlas_shared.deadline`), so a hanging Salesforce ends the task with
 ``SalesforceUnavailableError``, not a Lambda timeout.
 """
@@ -37,12 +46,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from atlas_shared import runtime, workflow
+from atlas_shared import idempotency, runtime, workflow
 from atlas_shared.exceptions import InvalidInputError
 from atlas_shared.logs import get_logger
 from atlas_shared.salesforce import get_salesforce
 
-SETTINGS = runtime.bootstrap(required=("SALESFORCE_SECRET_ARN",), services=("secretsmanager",), salesforce=True)
+SETTINGS = runtime.bootstrap(
+    required=("SALESFORCE_SECRET_ARN", "IDEMPOTENCY_TABLE_NAME"),
+    services=("secretsmanager", "dynamodb"),
+    salesforce=True,
+)
 
 _FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -57,6 +70,11 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     payload = workflow.require_mapping(event, "input")
     lead = validate_lead(workflow.require_mapping(payload.get("lead"), "lead"))
     key = workflow.idempotency_key(payload)
+    return idempotency.run_once("CreateLead", key, lead, lambda: create_or_find(lead, key), context=context)
+
+
+def create_or_find(lead: dict[str, Any], key: str | None) -> dict[str, Any]:
+    """Upsert (external-id field set) or find-then-create the Lead: ``{"lead_id", "created"}``."""
     salesforce = get_salesforce()
     external_id_field = SETTINGS.salesforce_lead_external_id_field
 

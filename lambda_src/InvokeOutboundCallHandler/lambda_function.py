@@ -23,26 +23,37 @@ session attribute, which is how LexFulfillmentHandler finds the scenario.
 the same token and Connect returns the first contact instead of dialling twice (tokens are honoured for 7
 days). botocore would otherwise generate a fresh random token on every attempt.
 
+On top of the token, the call is placed inside an idempotency record (:mod:`atlas_shared.idempotency`, task
+``InvokeOutboundCall``, keyed on the same value as the token): a repeat delivery returns the first contact id
+without calling Connect, an overlapping one fails with ``IdempotencyInProgressError`` (retried by the workflow),
+and the same key for another number or interaction is ``IdempotencyKeyReusedError``. The token still matters when
+a delivery crashed after Connect accepted the call: once that record's in-progress expiry (the invocation's
+timeout) has passed, the retry sends the same token and Connect answers with the first contact.
+
 Time: the client makes at most two attempts of 12 s (25 s with backoff, :mod:`atlas_shared.clients`), and the
-call is started only when that fits the invocation's deadline, so a hanging Connect ends the task with
-``OutboundCallThrottledError`` rather than a Lambda timeout (30 s).
+call is started only when that fits the invocation's deadline after the record's writes (up to 9 s each), so a
+hanging Connect ends the task with ``OutboundCallThrottledError`` rather than a Lambda timeout (60 s).
 
 Errors (Step Functions ``errorType``): ``InvalidInputError`` (fix the input), ``OutboundCallThrottledError``
 (throttling, concurrency limits, Connect internal errors, timeouts, or no time left to try: retry with backoff;
 the ClientToken makes it safe even when Connect did place the call), ``OutboundCallError`` (Connect refused the
-call, e.g. ``DestinationNotAllowedException``: don't retry).
+call, e.g. ``DestinationNotAllowedException``: don't retry), ``IdempotencyInProgressError`` and
+``IdempotencyStoreError`` (retry), ``IdempotencyKeyReusedError`` (don't).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from atlas_shared import runtime, workflow
+from atlas_shared import idempotency, runtime, workflow
 from atlas_shared.clients import error_code, get_client, is_client_error, is_transient, require_time
 from atlas_shared.exceptions import ConfigurationError, OutboundCallError, OutboundCallThrottledError
 from atlas_shared.logs import get_logger
 
-SETTINGS = runtime.bootstrap(required=("CONNECT_INSTANCE_ID", "CONNECT_CONTACT_FLOW_ID"), services=("connect",))
+SETTINGS = runtime.bootstrap(
+    required=("CONNECT_INSTANCE_ID", "CONNECT_CONTACT_FLOW_ID", "IDEMPOTENCY_TABLE_NAME"),
+    services=("connect", "dynamodb"),
+)
 if not (SETTINGS.connect_queue_id or SETTINGS.connect_source_phone_number):
     raise ConfigurationError(
         "InvokeOutboundCallHandler needs CONNECT_QUEUE_ID or CONNECT_SOURCE_PHONE_NUMBER "
@@ -83,6 +94,15 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if SETTINGS.connect_source_phone_number:
         request["SourcePhoneNumber"] = SETTINGS.connect_source_phone_number
 
+    # What must match on a repeat delivery: the call itself.
+    call = {"destination": destination, "interaction_key": interaction_key, "lead_id": lead_id}
+    return idempotency.run_once(
+        "InvokeOutboundCall", token_source, call, lambda: start_call(request, interaction_key, lead_id), context=context
+    )
+
+
+def start_call(request: dict[str, Any], interaction_key: str, lead_id: str | None) -> dict[str, Any]:
+    """``StartOutboundVoiceContact`` with ``request``: ``{"contact_id", "interaction_key", "lead_id"}``."""
     require_time(
         "connect", "Connect StartOutboundVoiceContact", lambda m: OutboundCallThrottledError(m, code="DeadlineExceeded")
     )

@@ -32,12 +32,20 @@ Output::
 
     {"lead_id": "00Q5g00000AbCdEEAZ", "status": "Working - Contacted", "updated": true}
 
-Writing the same values twice is harmless, so a Step Functions retry needs no special care.
+One outcome recorded per delivery of a workflow state: the PATCH runs inside an idempotency record
+(:mod:`atlas_shared.idempotency`) keyed on ``idempotency_key`` and the outcome code (``UpdateLead-CALL_STARTED``,
+``UpdateLead-WORKFLOW_FAILED``, ``UpdateLead-OTHER``), so the failure path's update after a failed
+``CALL_STARTED`` update is its own record. A repeat delivery returns the first one's result without a second PATCH;
+an overlapping one fails with ``IdempotencyInProgressError`` (retried by the workflow); the same key and outcome
+with a different Lead or error is ``IdempotencyKeyReusedError``. A delivery that crashed after its PATCH is
+repeated once its record's in-progress expiry (that invocation's timeout) has passed, which writes the same
+fields again (the outcome line's time is the new one).
 
 Errors (Step Functions ``errorType``): ``InvalidInputError`` (no or malformed ``lead_id``, unknown outcome code:
 fix the input), ``SalesforceRequestError`` (e.g. ``NOT_FOUND``, or a Status outside the picklist),
 ``SalesforceUnavailableError`` (transient, including a Salesforce that hangs until the invocation's deadline:
-:mod:`atlas_shared.deadline`; retry), ``SecretError``.
+:mod:`atlas_shared.deadline`; retry), ``SecretError``, ``IdempotencyInProgressError`` and ``IdempotencyStoreError``
+(retry), ``IdempotencyKeyReusedError`` (don't).
 """
 
 from __future__ import annotations
@@ -46,12 +54,16 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from atlas_shared import runtime, workflow
+from atlas_shared import idempotency, runtime, workflow
 from atlas_shared.exceptions import InvalidInputError
 from atlas_shared.logs import get_logger
 from atlas_shared.salesforce import get_salesforce
 
-SETTINGS = runtime.bootstrap(required=("SALESFORCE_SECRET_ARN",), services=("secretsmanager",), salesforce=True)
+SETTINGS = runtime.bootstrap(
+    required=("SALESFORCE_SECRET_ARN", "IDEMPOTENCY_TABLE_NAME"),
+    services=("secretsmanager", "dynamodb"),
+    salesforce=True,
+)
 
 CALL_STARTED = "CALL_STARTED"
 WORKFLOW_FAILED = "WORKFLOW_FAILED"
@@ -71,14 +83,30 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     code, explicit = _outcome(payload.get("outcome"), contact_id=contact_id, error=error)
 
     status = explicit.get("status") if "status" in explicit else STATUS_BY_OUTCOME.get(code)
-    text = explicit.get("description") or outcome_text(code, payload, contact_id=contact_id, error=error)
-    fields: dict[str, Any] = {SETTINGS.salesforce_lead_outcome_field: text[:OUTCOME_MAX_CHARS]}
-    if status is not None:
-        fields["Status"] = status
-    get_salesforce().call(lambda sf: sf.Lead.update(lead_id, fields), action="Lead update")
+    # What must match on a repeat delivery: everything the PATCH depends on except the outcome line's time.
+    request = {
+        "lead_id": lead_id,
+        "status": status,
+        "explicit": explicit,
+        "contact_id": contact_id,
+        "error": error,
+        "failed_step": payload.get("failed_step"),
+        "interaction_key": payload.get("interaction_key"),
+    }
 
-    logger.info("Lead updated", extra={"event": "lead_updated", "lead_id": lead_id, "outcome": code, "status": status})
-    return {"lead_id": lead_id, "status": status, "updated": True}
+    def update() -> dict[str, Any]:
+        text = explicit.get("description") or outcome_text(code, payload, contact_id=contact_id, error=error)
+        fields: dict[str, Any] = {SETTINGS.salesforce_lead_outcome_field: text[:OUTCOME_MAX_CHARS]}
+        if status is not None:
+            fields["Status"] = status
+        get_salesforce().call(lambda sf: sf.Lead.update(lead_id, fields), action="Lead update")
+        logger.info(
+            "Lead updated", extra={"event": "lead_updated", "lead_id": lead_id, "outcome": code, "status": status}
+        )
+        return {"lead_id": lead_id, "status": status, "updated": True}
+
+    task = f"UpdateLead-{code or 'OTHER'}"
+    return idempotency.run_once(task, workflow.idempotency_key(payload), request, update, context=context)
 
 
 def _contact_id(payload: Mapping[str, Any]) -> str | None:

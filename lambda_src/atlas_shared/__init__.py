@@ -17,6 +17,7 @@ lex           Lex V2 code hook events and responses, always within Lex's format 
 limits        Lex's limits and our budgets: one table, with sources
 scenario      the per-call scenario store and where a turn finds it (Task 3)
 session       what rides in the Lex session: history, lead context, the scenario cache, within budget
+idempotency   exactly-once workflow tasks: an idempotency record in DynamoDB (Powertools)
 exceptions    every error class, in one hierarchy
 ============  ===========================================================================================
 """
@@ -33,7 +34,7 @@ def reset_container_state() -> None:
 
     For tests, which emulate many cold starts in one process. Lambda itself never needs it.
     """
-    from . import clients, runtime, salesforce, scenario, secrets, settings, tracing
+    from . import clients, idempotency, runtime, salesforce, scenario, secrets, settings, tracing
 
     settings.reset_settings()
     clients.reset_clients()
@@ -42,3 +43,4 @@ def reset_container_state() -> None:
     scenario.container_cache.clear()
     tracing.reset_tracing()
     runtime.reset_runtime()
+    idempotency.reset()

@@ -136,3 +136,26 @@ class OutboundCallThrottledError(OutboundCallError):
 
     Retry with backoff: the ClientToken makes it safe (Connect returns the first contact, never dials twice).
     """
+
+
+class IdempotencyInProgressError(AtlasError):
+    """Another delivery of the same workflow task (same ``idempotency_key``) is still running.
+
+    Raised by :mod:`atlas_shared.idempotency` instead of doing the work a second time. Retry with backoff: once the
+    first delivery finishes, the retry returns its stored result; if the first delivery crashed, its record stops
+    counting as in progress at that invocation's timeout and the retry does the work (see that module).
+    """
+
+
+class IdempotencyStoreError(AtlasError):
+    """The idempotency record could not be read or written in DynamoDB (or there was no time left to try).
+
+    Transient: retry. When the task's work itself had already finished, the handler returns its result instead.
+    """
+
+
+class IdempotencyKeyReusedError(InvalidInputError):
+    """The ``idempotency_key`` already served a task input that differs from this one (not retryable).
+
+    Step Functions gives each execution its own name, so this means the key was reused by hand: use a new one.
+    """

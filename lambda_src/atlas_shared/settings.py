@@ -20,6 +20,7 @@ SCENARIO_TTL_SECONDS                      lifetime of a scenario item (``Expires
 SALESFORCE_LEAD_EXTERNAL_ID_FIELD         Lead external-id field for idempotent upserts, e.g. ``Atlas_Key__c``
 SALESFORCE_LEAD_OUTCOME_FIELD             Lead field that receives the call outcome, default ``Description``
 SALESFORCE_API_VERSION                    REST API version, default ``59.0``
+IDEMPOTENCY_TTL_SECONDS                   lifetime of a task's idempotency record (``ExpiresAt``), default 7 days
 ========================================  ============================================================
 
 Usage::
@@ -73,6 +74,10 @@ class Settings:
 
     scenario_table_name: str | None = _env("SCENARIO_TABLE_NAME", default=None)
     scenario_ttl_seconds: int = _env("SCENARIO_TTL_SECONDS", default=7 * 24 * 3600)
+
+    # The workflow tasks' idempotency records (atlas_shared.idempotency); Terraform sets the scenario table.
+    idempotency_table_name: str | None = _env("IDEMPOTENCY_TABLE_NAME", default=None)
+    idempotency_ttl_seconds: int = _env("IDEMPOTENCY_TTL_SECONDS", default=7 * 24 * 3600)
 
     bedrock_model_id: str = _env("BEDROCK_MODEL_ID", default=DEFAULT_BEDROCK_MODEL_ID)
     bedrock_max_tokens: int | None = _env("BEDROCK_MAX_TOKENS", default=None)
@@ -228,6 +233,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "SALESFORCE_API_VERSION": _matching(_API_VERSION, "an API version such as 59.0"),
     "SCENARIO_TABLE_NAME": _matching(re.compile(r"^[A-Za-z0-9_.-]{3,255}$"), "a DynamoDB table name"),
     "SCENARIO_TTL_SECONDS": _ranged_int(60, 366 * 24 * 3600),
+    "IDEMPOTENCY_TABLE_NAME": _matching(re.compile(r"^[A-Za-z0-9_.-]{3,255}$"), "a DynamoDB table name"),
+    "IDEMPOTENCY_TTL_SECONDS": _ranged_int(3600, 366 * 24 * 3600),
     "BEDROCK_MODEL_ID": _matching(re.compile(r"^[A-Za-z0-9.:/_-]{1,2048}$"), "a Bedrock model id or ARN"),
     "BEDROCK_MAX_TOKENS": _ranged_int(1, 4096),
     "BEDROCK_BASE_MODEL_ID": _matching(re.compile(r"^[a-z0-9-]+\.[A-Za-z0-9.:_-]{1,200}$"), "a foundation-model id"),

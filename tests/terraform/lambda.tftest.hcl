@@ -166,7 +166,8 @@ run "memory_and_timeouts" {
   assert {
     condition = (
       module.lambda_function["GenerateDynamicScenarioHandler"].function_configuration.timeout == 60 &&
-      module.lambda_function["LexFulfillmentHandler"].function_configuration.timeout == 30
+      module.lambda_function["LexFulfillmentHandler"].function_configuration.timeout == 30 &&
+      module.lambda_function["InvokeOutboundCallHandler"].function_configuration.timeout == 60
     )
     error_message = "Timeouts must follow the root's per-function defaults."
   }
@@ -242,8 +243,16 @@ run "environment_carries_the_settings" {
       CONNECT_INSTANCE_ID     = "11111111-2222-3333-4444-555555555555"
       CONNECT_CONTACT_FLOW_ID = "66666666-7777-8888-9999-000000000000"
       CONNECT_QUEUE_ID        = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+      IDEMPOTENCY_TABLE_NAME  = "AtlasEngineScenarios"
     })
-    error_message = "InvokeOutboundCallHandler gets the Connect ids, and no unset source phone number."
+    error_message = "InvokeOutboundCallHandler gets the Connect ids, the idempotency table, and no unset source phone number."
+  }
+
+  assert {
+    condition = alltrue([for name in ["CreateLeadHandler", "InvokeOutboundCallHandler", "UpdateLeadHandler"] :
+      module.lambda_function[name].function_configuration.environment_variables["IDEMPOTENCY_TABLE_NAME"] == "AtlasEngineScenarios"
+    ]) && !contains(keys(module.lambda_function["LexFulfillmentHandler"].function_configuration.environment_variables), "IDEMPOTENCY_TABLE_NAME")
+    error_message = "The three workflow tasks with side effects keep their idempotency records in the scenario table."
   }
 }
 
@@ -319,7 +328,7 @@ run "least_privilege_per_function" {
 
   assert {
     condition = (
-      keys(module.lambda_function["InvokeOutboundCallHandler"].role_policy_statements) == ["WriteOwnLogGroup", "WriteXRayTraces", "connectoutbound"] &&
+      keys(module.lambda_function["InvokeOutboundCallHandler"].role_policy_statements) == ["WriteOwnLogGroup", "WriteXRayTraces", "connectoutbound", "idempotencyrecord"] &&
       jsonencode(module.lambda_function["InvokeOutboundCallHandler"].role_policy_statements["connectoutbound"]) == jsonencode({
         actions   = ["connect:StartOutboundVoiceContact"]
         resources = ["arn:aws:connect:us-west-2:123456789012:instance/11111111-2222-3333-4444-555555555555/contact/*"]
@@ -330,9 +339,19 @@ run "least_privilege_per_function" {
 
   assert {
     condition = alltrue([for name in ["CreateLeadHandler", "UpdateLeadHandler"] :
-      keys(module.lambda_function[name].role_policy_statements) == ["WriteOwnLogGroup", "WriteXRayTraces", "salesforcesecret"]
+      keys(module.lambda_function[name].role_policy_statements) == ["WriteOwnLogGroup", "WriteXRayTraces", "idempotencyrecord", "salesforcesecret"]
     ])
-    error_message = "The Salesforce lead handlers may only read the secret (plus their own logs and X-Ray)."
+    error_message = "The Salesforce lead handlers may only read the secret and keep their idempotency records (plus their own logs and X-Ray)."
+  }
+
+  assert {
+    condition = alltrue([for name in ["CreateLeadHandler", "InvokeOutboundCallHandler", "UpdateLeadHandler"] :
+      jsonencode(module.lambda_function[name].role_policy_statements["idempotencyrecord"]) == jsonencode({
+        actions   = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        resources = ["arn:aws:dynamodb:us-west-2:123456789012:table/AtlasEngineScenarios"]
+      })
+    ])
+    error_message = "The idempotency record needs exactly PutItem, GetItem, UpdateItem and DeleteItem on the scenario table (Powertools' DynamoDB persistence layer)."
   }
 }
 

@@ -13,7 +13,8 @@ import pytest
 import responses
 
 from atlas_shared.exceptions import InvalidInputError, SalesforceRequestError
-from tests.conftest import FakeAws, FakeSalesforce, LambdaContext
+from tests.conftest import TABLE_NAME, FakeAws, FakeSalesforce, LambdaContext
+from tests.functional.handlers.idempotency_support import record_key
 
 LoadEvent = Callable[..., dict[str, Any]]
 EXTERNAL_ID_FIELD = "Atlas_Idempotency_Key__c"
@@ -90,17 +91,35 @@ def test_creates_the_lead_and_returns_its_id(
     assert lead["Email"] == "ada@example.com" and lead["LeadSource"] == "Web"
 
 
-def test_a_retry_does_not_create_a_second_lead(
-    handler: types.ModuleType, store: LeadStore, load_event: LoadEvent, lambda_context: LambdaContext
+def test_a_retry_returns_the_first_result_without_calling_salesforce(
+    handler: types.ModuleType,
+    store: LeadStore,
+    salesforce_api: FakeSalesforce,
+    load_event: LoadEvent,
+    lambda_context: LambdaContext,
 ) -> None:
     first = handler.lambda_handler(load_event("sfn_create_lead"), lambda_context)
+    rest_calls = len(salesforce_api.rest_calls())
     second = handler.lambda_handler(load_event("sfn_create_lead"), LambdaContext("req-retry"))
     assert len(store.leads) == 1
-    assert second == {"lead_id": first["lead_id"], "created": False}
+    assert second == first == {"lead_id": store.leads[0]["Id"], "created": True}  # the idempotency record's result
+    assert len(salesforce_api.rest_calls()) == rest_calls
     assert all("IsConverted = false" in q for q in store.queries)
 
 
+def test_the_duplicate_check_finds_an_open_lead_of_another_execution(
+    handler: types.ModuleType, store: LeadStore, load_event: LoadEvent, lambda_context: LambdaContext
+) -> None:
+    first = handler.lambda_handler(load_event("sfn_create_lead"), lambda_context)
+    other = handler.lambda_handler(
+        load_event("sfn_create_lead", idempotency_key="atlas-other-execution"), lambda_context
+    )
+    assert len(store.leads) == 1
+    assert other == {"lead_id": first["lead_id"], "created": False}
+
+
 def test_external_id_upsert_makes_retries_idempotent(
+    aws: FakeAws,
     store: LeadStore,
     load_handler: Callable[[str], types.ModuleType],
     load_event: LoadEvent,
@@ -111,6 +130,7 @@ def test_external_id_upsert_makes_retries_idempotent(
     monkeypatch.setenv("SALESFORCE_LEAD_EXTERNAL_ID_FIELD", EXTERNAL_ID_FIELD)
     handler = load_handler("CreateLeadHandler")
     first = handler.lambda_handler(load_event("sfn_create_lead"), lambda_context)
+    aws.dynamodb.delete_item(TableName=TABLE_NAME, Key=record_key(aws, "CreateLead"))  # as if the record expired
     second = handler.lambda_handler(load_event("sfn_create_lead"), lambda_context)
     assert len(store.leads) == 1 and store.queries == []
     assert first == {"lead_id": store.leads[0]["Id"], "created": True}
@@ -145,7 +165,7 @@ def test_warm_invocation_reuses_the_session(
     lambda_context: LambdaContext,
 ) -> None:
     handler.lambda_handler(load_event("sfn_create_lead"), lambda_context)
-    event = load_event("sfn_create_lead")
+    event = load_event("sfn_create_lead", idempotency_key="atlas-second-execution")
     event["lead"].update(LastName="Byron", Phone="+14155550199", Email="b@example.com")
     handler.lambda_handler(event, lambda_context)
     assert len(salesforce_api.token_requests) == 1

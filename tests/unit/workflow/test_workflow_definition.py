@@ -45,11 +45,15 @@ HANDLER_ERRORS = {
     "Lambda.ClientExecutionTimeoutException",
 }
 # The handlers' transient errors worth a retry (lambda_src/README.md, "Error names").
+# The idempotency record's errors (lambda_src/atlas_shared/idempotency.py) mean the work was not done by this
+# delivery, so even CreateLead and InvokeOutboundCall retry them.
+IDEMPOTENCY_ERRORS = {"IdempotencyInProgressError", "IdempotencyStoreError"}
 TRANSIENT_HANDLER_ERRORS = {
+    "CreateLead": IDEMPOTENCY_ERRORS,
     "GenerateDynamicScenario": {"BedrockError", "ScenarioGenerationError", "ScenarioStoreError"},
-    "InvokeOutboundCall": {"OutboundCallThrottledError"},
-    "UpdateLead": {"SalesforceUnavailableError", "SecretError"},
-    "RecordFailureOnLead": {"SalesforceUnavailableError", "SecretError"},
+    "InvokeOutboundCall": {"OutboundCallThrottledError"} | IDEMPOTENCY_ERRORS,
+    "UpdateLead": {"SalesforceUnavailableError", "SecretError"} | IDEMPOTENCY_ERRORS,
+    "RecordFailureOnLead": {"SalesforceUnavailableError", "SecretError"} | IDEMPOTENCY_ERRORS,
 }
 # Errors retrying cannot fix: bad input, configuration, credentials, refused records and calls.
 PERMANENT_HANDLER_ERRORS = {
@@ -59,6 +63,7 @@ PERMANENT_HANDLER_ERRORS = {
     "SalesforceAuthError",
     "SalesforceRequestError",
     "OutboundCallError",
+    "IdempotencyKeyReusedError",
 }
 
 
@@ -274,3 +279,18 @@ def test_readme_documents_every_input_and_output(kind: str, tf_file: str, headin
     section = readme.split(heading + "\n", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"^\|\s*`([a-z0-9_]+)`\s*\|", section, flags=re.MULTILINE))
     assert names and documented == set(names)
+
+
+@pytest.mark.parametrize("state_name", ["CreateLead", "InvokeOutboundCall", "UpdateLead", "RecordFailureOnLead"])
+def test_in_progress_retries_outlast_a_crashed_delivery(definition: dict[str, Any], state_name: str) -> None:
+    # A delivery that crashed leaves its idempotency record in progress until that invocation's timeout (60 s at
+    # most by default, main.tf); the retries must keep coming well past it, even with full jitter (each wait is
+    # drawn from 0..the computed delay, so the expected total is half the computed one).
+    (retrier,) = [
+        r for r in definition["States"][state_name]["Retry"] if "IdempotencyInProgressError" in r["ErrorEquals"]
+    ]
+    delays = [
+        min(retrier["IntervalSeconds"] * retrier["BackoffRate"] ** n, retrier.get("MaxDelaySeconds", float("inf")))
+        for n in range(retrier["MaxAttempts"])
+    ]
+    assert sum(delays) / 2 >= 5 * 60
