@@ -58,7 +58,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import deadline
-from .clients import get_client, require_time, worst_case_seconds
+from .clients import error_code, get_client, require_time, worst_case_seconds
 from .exceptions import IdempotencyInProgressError, IdempotencyKeyReusedError, IdempotencyStoreError
 from .logs import get_logger
 from .settings import get_settings
@@ -228,10 +228,10 @@ def _store() -> Any:
 
 
 def _cause(exc: BaseException) -> str:
-    """The underlying error's name and code (Powertools wraps it): e.g. ``ClientError (ThrottlingException)``."""
+    """The underlying error's name and AWS code (Powertools wraps it): e.g. ``ClientError (ThrottlingException)``."""
     inner = exc.__cause__ or exc
-    code = getattr(inner, "response", {}).get("Error", {}).get("Code") if hasattr(inner, "response") else None
-    return f"{type(inner).__name__} ({code})" if code else type(inner).__name__
+    code = error_code(inner)
+    return f"{type(inner).__name__} ({code})" if code != type(inner).__name__ else code
 
 
 def reset() -> None:

@@ -10,9 +10,15 @@ from typing import Any
 import pytest
 
 from atlas_shared.exceptions import ConfigurationError, InvalidInputError, OutboundCallError, OutboundCallThrottledError
-from tests.conftest import BASE_ENV, INTERACTION_KEY, LEAD_ID, FakeConnect, LambdaContext
+from tests.conftest import BASE_ENV, INTERACTION_KEY, LEAD_ID, TABLE_NAME, FakeAws, FakeConnect, LambdaContext
+from tests.functional.handlers.idempotency_support import record_key
 
 LoadEvent = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture(autouse=True)
+def _idempotency_table(aws: FakeAws) -> None:
+    """moto DynamoDB for the idempotency record (tests/functional/handlers/test_workflow_idempotency.py)."""
 
 
 @pytest.fixture
@@ -36,11 +42,18 @@ def test_starts_the_call_with_the_interaction_key(
 
 
 def test_client_token_is_stable_across_retries(
-    handler: types.ModuleType, connect: FakeConnect, load_event: LoadEvent, lambda_context: LambdaContext
+    handler: types.ModuleType, connect: FakeConnect, aws: FakeAws, load_event: LoadEvent, lambda_context: LambdaContext
 ) -> None:
-    for _ in range(2):
-        connect.started()
-        handler.lambda_handler(load_event("sfn_invoke_outbound_call"), lambda_context)
+    connect.started()
+    first = handler.lambda_handler(load_event("sfn_invoke_outbound_call"), lambda_context)
+    # A repeat delivery is answered from the idempotency record: Connect is not asked again.
+    assert handler.lambda_handler(load_event("sfn_invoke_outbound_call"), lambda_context) == first
+    assert len(connect.requests) == 1
+    # Without the record (it expired, or a delivery crashed before completing it) the retry reaches Connect with the
+    # same token, and Connect returns the first contact.
+    aws.dynamodb.delete_item(TableName=TABLE_NAME, Key=record_key(aws, "InvokeOutboundCall"))
+    connect.started()
+    handler.lambda_handler(load_event("sfn_invoke_outbound_call"), lambda_context)
     other_execution = load_event("sfn_invoke_outbound_call", idempotency_key="atlas-another-execution")
     connect.started()
     handler.lambda_handler(other_execution, lambda_context)
@@ -49,13 +62,15 @@ def test_client_token_is_stable_across_retries(
 
 
 def test_without_idempotency_key_the_token_follows_the_interaction_key(
-    handler: types.ModuleType, connect: FakeConnect, load_event: LoadEvent, lambda_context: LambdaContext
+    handler: types.ModuleType, connect: FakeConnect, aws: FakeAws, load_event: LoadEvent, lambda_context: LambdaContext
 ) -> None:
     event = load_event("sfn_invoke_outbound_call")
     del event["idempotency_key"]
     for _ in range(2):
         connect.started()
         handler.lambda_handler(event, lambda_context)
+        # the record is keyed on the interaction key too; drop it so the second delivery reaches Connect
+        aws.dynamodb.delete_item(TableName=TABLE_NAME, Key=record_key(aws, "InvokeOutboundCall"))
     assert connect.requests[0]["ClientToken"] == connect.requests[1]["ClientToken"]
 
 

@@ -20,6 +20,7 @@ from atlas_shared import bedrock, clients
 from atlas_shared.deadline import SAFETY_MARGIN_SECONDS
 from atlas_shared.exceptions import (
     BedrockError,
+    IdempotencyStoreError,
     OutboundCallThrottledError,
     SalesforceUnavailableError,
     ScenarioStoreError,
@@ -38,6 +39,27 @@ from tests.functional.handlers.slow_dependencies import (
 LoadHandler = Callable[[str], types.ModuleType]
 LoadEvent = Callable[..., dict[str, Any]]
 SCENARIO_JSON = json.dumps({"scenario": "Ada asked about the premium plan. Offer a demo.", "greeting": "Hi Ada!"})
+
+
+def _idempotency_table(clock: FakeClock, behaviour: str | list[str] = "ok") -> SlowAwsClient:
+    """The DynamoDB client the idempotency record uses (Powertools calls these four operations)."""
+    client = SlowAwsClient(
+        clock,
+        "dynamodb",
+        behaviour,
+        {op: lambda _: {} for op in ("put_item", "update_item", "delete_item", "get_item")},
+    )
+    clients.set_client("dynamodb", client)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _answering_idempotency_table() -> None:
+    """CreateLead, InvokeOutboundCall and UpdateLead write an idempotency record first; here it answers at once.
+
+    GenerateDynamicScenario's tests replace the client with their own.
+    """
+    _idempotency_table(FakeClock())
 
 
 @pytest.fixture
@@ -117,9 +139,44 @@ def test_a_stalled_connect_is_a_retryable_error(load_handler: LoadHandler, load_
     handler = load_handler("InvokeOutboundCallHandler")
     client = _connect(clock, "hang")
     with pytest.raises(OutboundCallThrottledError) as caught:
-        handler.lambda_handler(load_event("sfn_invoke_outbound_call"), ClockedContext(clock=clock, timeout_seconds=30))
+        handler.lambda_handler(load_event("sfn_invoke_outbound_call"), ClockedContext(clock=clock, timeout_seconds=60))
     assert caught.value.code == "ReadTimeoutError" and client.calls == ["start_outbound_voice_contact"]
-    assert clock.now <= 30 - SAFETY_MARGIN_SECONDS
+    assert clock.now <= 60 - SAFETY_MARGIN_SECONDS
+
+
+def test_thirty_seconds_leave_connect_no_room_after_the_record(
+    load_handler: LoadHandler, load_event: LoadEvent
+) -> None:
+    """30 - 2 (margin) - 9 (kept for completing the idempotency record) = 19 s < Connect's 25 s: main.tf gives 60 s."""
+    clock = FakeClock()
+    handler = load_handler("InvokeOutboundCallHandler")
+    client = _connect(clock, "ok")
+    with pytest.raises(OutboundCallThrottledError) as caught:
+        handler.lambda_handler(load_event("sfn_invoke_outbound_call"), ClockedContext(clock=clock, timeout_seconds=30))
+    assert caught.value.code == "DeadlineExceeded" and client.calls == []
+
+
+@pytest.mark.parametrize(
+    ("task", "event"),
+    [
+        ("CreateLeadHandler", "sfn_create_lead"),
+        ("UpdateLeadHandler", "sfn_update_lead"),
+        ("InvokeOutboundCallHandler", "sfn_invoke_outbound_call"),
+    ],
+)
+def test_a_stalled_idempotency_table_is_a_retryable_error_before_any_side_effect(
+    load_handler: LoadHandler, load_event: LoadEvent, salesforce_secret: dict[str, Any], task: str, event: str
+) -> None:
+    clock = FakeClock()
+    handler = load_handler(task)
+    table = _idempotency_table(clock, "hang")
+    transport = _salesforce(clock, salesforce_secret, {"secret": "ok", "token": "ok", "rest": "ok"})
+    connect = _connect(clock, "ok")
+    timeout = 60 if task == "InvokeOutboundCallHandler" else 30
+    with pytest.raises(IdempotencyStoreError, match="could not be written"):
+        handler.lambda_handler(load_event(event), ClockedContext(clock=clock, timeout_seconds=timeout))
+    assert table.calls == ["put_item"] and connect.calls == [] and transport.urls == []
+    assert clock.now <= timeout - SAFETY_MARGIN_SECONDS
 
 
 def test_no_call_is_started_without_time_for_all_its_attempts(load_handler: LoadHandler, load_event: LoadEvent) -> None:
