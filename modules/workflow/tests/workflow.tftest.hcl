@@ -206,6 +206,16 @@ run "lambda_tasks_retry_and_catch" {
     )) == 0
     error_message = "InvokeOutboundCall must not be retried on handler errors or timeouts (it could dial the lead twice)."
   }
+
+  assert {
+    condition = alltrue([
+      for name in ["CreateLead", "InvokeOutboundCall", "UpdateLead", "RecordFailureOnLead"] : (
+        contains(flatten([for r in jsondecode(output.definition).States[name].Retry : r.ErrorEquals]), "IdempotencyInProgressError") &&
+        contains(flatten([for r in jsondecode(output.definition).States[name].Retry : r.ErrorEquals]), "IdempotencyStoreError")
+      )
+    ])
+    error_message = "The tasks with an idempotency record must retry IdempotencyInProgressError (a retry picks up the first delivery's result) and IdempotencyStoreError (nothing was done)."
+  }
 }
 
 run "failed_leads_are_recorded" {
