@@ -35,8 +35,8 @@ Errors (Step Functions ``errorType``): ``InvalidInputError`` (fix the input; don
 ``SalesforceRequestError`` (Salesforce refused the record: see the message's errorCode),
 ``SalesforceUnavailableError`` (transient; retry), ``SalesforceAuthError``/``SalesforceCredentialsError``
 (fix the connected app or the secret), ``SecretError``, ``IdempotencyInProgressError`` and
-``IdempotencyStoreError`` (retry), ``IdempotencyKeyReusedError`` (don't). Every Salesforce request's timeout is cut to what the
-invocation has left (:mod:`atlas_shared.deadline`), so a hanging Salesforce ends the task with
+``IdempotencyStoreError`` (retry), ``IdempotencyKeyReusedError`` (don't). Every Salesforce request's timeout is
+cut to what the invocation has left (:mod:`atlas_shared.deadline`), so a hanging Salesforce ends the task with
 ``SalesforceUnavailableError``, not a Lambda timeout.
 """
 
