@@ -7,8 +7,8 @@ patched into moto's docker-free Lambda backend, which see exactly the payload St
 fail the way a Python handler does (``FunctionError`` plus an ``errorType``/``errorMessage`` body, per
 https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html).
 
-The interpreter sleeps for real between retry attempts, so only one scenario exercises a retry (a single
-attempt, at most a few seconds with full jitter); the other handler errors use names no retrier matches.
+The interpreter sleeps for real between retry attempts, so only two scenarios exercise a retry (a single
+attempt each, at most a few seconds with full jitter); the other handler errors use names no retrier matches.
 
 Every event a task sends is compared with the handlers' own example events, tests/events/sfn_*.json, which
 lambda_src/README.md documents as the Step Functions contract.
@@ -275,6 +275,26 @@ def test_transient_scenario_error_is_retried(workflow: Workflow) -> None:
     # The retry carries the same idempotency key, so the handler derives the same interaction key.
     assert attempts[0] == attempts[1]
     assert workflow.failed_lead_item("lead-bedrock-retry") is None
+
+
+def test_create_lead_in_progress_is_retried_and_the_retry_gets_the_result(workflow: Workflow) -> None:
+    """A delivery that overlaps an earlier one still running is told IdempotencyInProgressError; Step Functions
+    retries it (at most 5 s with full jitter here) and the retry returns the first delivery's stored result."""
+    attempts: list[dict[str, Any]] = []
+
+    def overlapping_then_answered(event: dict[str, Any]) -> dict[str, Any]:
+        attempts.append(event)
+        if len(attempts) == 1:
+            raise HandlerError("IdempotencyInProgressError", "CreateLead is already running for this idempotency_key")
+        return create_lead(event)
+
+    workflow.lambdas.handlers["create_lead"] = overlapping_then_answered
+
+    result = workflow.run("lead-create-in-progress", {"lead": LEAD})
+
+    assert result["status"] == "SUCCEEDED"
+    assert len(attempts) == 2 and attempts[0] == attempts[1]
+    assert workflow.failed_lead_item("lead-create-in-progress") is None
 
 
 def test_create_lead_error_records_the_lead_and_fails_without_retry(
