@@ -10,11 +10,13 @@ Prints one JSON object:
 * ``import_ms`` — median wall time, in fresh interpreters, of importing the Idempotency utility
   (``aws_lambda_powertools.utilities.idempotency`` and its DynamoDB layer) once boto3 is loaded (these functions load
   boto3 anyway, and :mod:`atlas_shared.idempotency` imports Powertools on first use, not at init):
-  ``from_zip`` runs from the built InvokeOutboundCallHandler zip, extracted, with ``-B`` so every module compiles
-  from source as on Lambda (the zips ship no ``.pyc``); ``with_pyc`` from the virtualenv's compiled files.
+  ``from_zip`` runs from the built InvokeOutboundCallHandler zip, extracted, with ``-B`` (nothing written, as on
+  Lambda's read-only ``/var/task``), so it uses the bytecode build.py ships, or compiles from source when the zip
+  has none; ``with_pyc`` from the virtualenv's compiled files.
   ``boto3_ms`` is the same interpreters' boto3 import, for scale.
-* ``zip_bytes`` — per function zip in ``--dist``: compressed bytes of ``aws_lambda_powertools/`` and
-  ``typing_extensions`` entries (what the record adds; typing_extensions was already in the Salesforce zips).
+* ``zip_bytes`` — per function zip in ``--dist``: compressed bytes of the ``aws_lambda_powertools/`` and
+  ``typing_extensions`` entries, bytecode included (what the record adds; typing_extensions was already in the
+  Salesforce zips).
 * ``dynamodb_calls`` — DynamoDB operations per delivery against moto: a first delivery, a repeat answered from
   the record, a delivery whose work fails.
 
@@ -100,7 +102,11 @@ def zip_bytes(dist: Path | None) -> dict[str, Any]:
             "aws_lambda_powertools": sum(
                 i.compress_size for i in infos if i.filename.startswith("aws_lambda_powertools")
             ),
-            "typing_extensions": sum(i.compress_size for i in infos if i.filename.startswith("typing_extensions")),
+            "typing_extensions": sum(
+                i.compress_size
+                for i in infos
+                if i.filename.startswith(("typing_extensions", "__pycache__/typing_extensions"))
+            ),
         }
     return sizes
 
