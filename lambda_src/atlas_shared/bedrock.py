@@ -48,7 +48,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from . import deadline, models, tracing
+from . import deadline, metrics, models, tracing
 from .clients import attempt_seconds, error_code, get_client, is_client_error, is_transient
 from .exceptions import BedrockError, ConfigurationError
 from .logs import get_logger
@@ -373,7 +373,9 @@ def invoke(
     attempt = 1
     while True:
         try:
+            started = time.perf_counter()
             raw = _stream_once(client, config, request) if config.stream else _converse_once(client, config, request)
+            metrics.put("BedrockLatency", (time.perf_counter() - started) * 1000)
             break
         except BedrockError as exc:
             if not exc.retryable or attempt >= max_attempts:
@@ -551,6 +553,9 @@ def _finish(raw: _Raw, config: GenerationConfig, *, fallback_text: str, whole_se
                     "output_tokens": counts[1],
                 },
             )
+    metrics.put("BedrockOutputTokens", float(counts[1]))
+    if truncated:
+        metrics.put("BedrockTruncated")
     return BedrockReply(
         text=text,
         stop_reason=raw.stop_reason,

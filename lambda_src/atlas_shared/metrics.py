@@ -10,7 +10,8 @@ path. Format: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Clo
 Dimension sets stay small: ``function`` on every metric, plus at most one breakdown key (``path``, ``source``
 or ``initType``), so each metric has a handful of series.
 
-The namespace is ``METRICS_NAMESPACE`` (a Terraform variable; empty turns metrics off). The metrics, in
+The namespace is ``METRICS_NAMESPACE`` (the root's ``metrics_namespace`` variable, set on every function);
+unset or empty, nothing is emitted (unit tests, a handler run outside the module). The metrics, in
 :data:`METRICS`:
 
 | metric | unit | breakdown | emitted |
@@ -93,11 +94,11 @@ def document(name: str, value: float, breakdown: str | None = None, *, namespace
 
 
 def put(name: str, value: float = 1.0, breakdown: str | None = None) -> None:
-    """Emit one value of metric ``name`` (see :func:`document`); nothing when ``METRICS_NAMESPACE`` is empty.
+    """Emit one value of metric ``name`` (see :func:`document`); nothing when ``METRICS_NAMESPACE`` is unset or empty.
 
     Never raises on the turn's path: a metric that cannot be written is dropped.
     """
-    namespace = os.environ.get("METRICS_NAMESPACE", "AtlasEngine")
+    namespace = os.environ.get("METRICS_NAMESPACE", "")
     if not namespace:
         return
     try:

@@ -21,7 +21,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from . import deadline, logs, tracing
+from . import deadline, logs, metrics, tracing
 from .clients import get_client
 from .settings import Settings, get_settings
 
@@ -94,6 +94,11 @@ def entrypoint(handler: Callable[[Any, Any], R]) -> Callable[[Any, Any], R]:
     def wrapper(event: Any, context: Any) -> R:
         global _cold_start
         logs.bind(request_id=getattr(context, "aws_request_id", None), cold_start=_cold_start)
+        if _cold_start:
+            # A provisioned-concurrency (or SnapStart-restored) init ran before this caller; only on-demand and
+            # snap-start inits are cold starts a caller waits for (metrics.py's ColdStart).
+            init_type = get_settings().initialization_type
+            metrics.put("ColdStart", 0.0 if init_type == "provisioned-concurrency" else 1.0, init_type)
         _cold_start = False
         tracing.patch_libraries()
         try:
