@@ -197,20 +197,31 @@ class FakeAws:
     secret_arn: str
 
     def put_scenario(
-        self, interaction_key: str = INTERACTION_KEY, *, scenario: str, greeting: str, lead_id: str = LEAD_ID
+        self,
+        interaction_key: str = INTERACTION_KEY,
+        *,
+        scenario: str,
+        greeting: str,
+        lead_id: str = LEAD_ID,
+        lead: dict[str, str] | None = None,
+        key: tuple[str, str] | None = None,
     ) -> None:
-        self.dynamodb.put_item(
-            TableName=TABLE_NAME,
-            Item={
-                "PK": {"S": f"INTERACTION#{interaction_key}"},
-                "SK": {"S": "SCENARIO"},
-                "DynamicScenario": {"S": scenario},
-                "Greeting": {"S": greeting},
-                "LeadId": {"S": lead_id},
-                "CreatedAt": {"S": "2025-01-29T10:00:00Z"},
-                "ExpiresAt": {"N": "1893456000"},
-            },
-        )
+        """Write a scenario item; ``lead`` adds ``LeadName``/``LeadCompany``/``LeadTitle`` (by ``name`` ...),
+        ``key`` replaces the default ``(PK, SK)``. Without ``lead`` it is an item written before they were stored."""
+        pk, sk = key or (f"INTERACTION#{interaction_key}", "SCENARIO")
+        item = {
+            "PK": {"S": pk},
+            "SK": {"S": sk},
+            "DynamicScenario": {"S": scenario},
+            "Greeting": {"S": greeting},
+            "LeadId": {"S": lead_id},
+            "CreatedAt": {"S": "2025-01-29T10:00:00Z"},
+            "ExpiresAt": {"N": "1893456000"},
+        }
+        for name, attribute in (("name", "LeadName"), ("company", "LeadCompany"), ("title", "LeadTitle")):
+            if lead and lead.get(name):
+                item[attribute] = {"S": lead[name]}
+        self.dynamodb.put_item(TableName=TABLE_NAME, Item=item)
 
     def get_scenario_item(self, interaction_key: str) -> dict[str, Any] | None:
         return self.dynamodb.get_item(

@@ -7,8 +7,10 @@ https://docs.aws.amazon.com/lexv2/latest/dg/lambda-response-format.html); see :m
 
 Attributes it reads (request attributes first, then session attributes):
 
-* ``interactionKey`` — the call's key. Amazon Connect passes it from the contact attribute that
-  InvokeOutboundCallHandler set; it selects the DynamoDB scenario item.
+* ``interactionKey`` — the call's key (the names are ``INTERACTION_KEY_ATTRIBUTES``, Terraform
+  ``interaction_key_attributes``: the first one present wins). Amazon Connect passes it from the contact attribute
+  that InvokeOutboundCallHandler set; it selects the DynamoDB scenario item through ``SCENARIO_KEY_LAYOUTS``. A key
+  that matches no layout is a configuration error, logged once per container; the call goes on without a scenario.
 * ``leadId`` — the Salesforce Lead (also taken from the scenario item's ``LeadId``).
 
 A turn:
@@ -22,7 +24,11 @@ A turn:
    last ``CONVERSATION_HISTORY_TURNS`` exchanges as history (``inputTranscript``, cut to 2,000 characters on a
    word boundary, is the user's turn).
 3. **Call out**: the scenario (session attributes, then this container, then DynamoDB on the first turn only);
-   the Lead's name and company from Salesforce, once per call when a ``leadId`` is known; Bedrock.
+   the Lead's name, company and title from the scenario item (a phone call: no Salesforce at all), else from
+   Salesforce once per call when a ``leadId`` is known (web chat, older items); Bedrock. The lookups are done on
+   the first turn of the call, the greeting when the call opens with one: a greeting has no Bedrock call, so the
+   caller's first question is then Bedrock-only. A greeting turn that needs no lookup refreshes a Salesforce
+   session that has been idle past the org's session timeout, so no later turn pays for the re-login.
 4. **Respond**: ``ElicitIntent`` with the reply as a PlainText message, so the call goes on and Lex listens for
    the next intent; the inbound intent is echoed with state ``Fulfilled`` (``Failed`` when the turn degraded).
    Session attributes carry the key, lead, scenario cache and history, all strings, ours within 8 KB and the
@@ -48,15 +54,16 @@ Salesforce token or Salesforce REST request.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
-from atlas_shared import bedrock, deadline, lex, runtime, workflow
+from atlas_shared import bedrock, deadline, lex, runtime
 from atlas_shared.bedrock import GenerationConfig, Message
 from atlas_shared.exceptions import AtlasError, ScenarioStoreError
 from atlas_shared.logs import get_logger
 from atlas_shared.salesforce import get_salesforce
-from atlas_shared.scenario import Scenario, ScenarioLookup, ScenarioStore
+from atlas_shared.scenario import Scenario, ScenarioKeys, ScenarioLookup, ScenarioStore
 from atlas_shared.session import (
     ATTR_INTERACTION_KEY,
     ATTR_LEAD_CONTEXT,
@@ -77,7 +84,7 @@ SETTINGS = runtime.bootstrap(
 GENERATION = GenerationConfig.from_settings(
     SETTINGS, default_max_tokens=150, default_temperature=0.7, default_max_sentences=3
 )
-SCENARIOS = ScenarioStore(str(SETTINGS.scenario_table_name))
+SCENARIOS = ScenarioStore(str(SETTINGS.scenario_table_name), keys=ScenarioKeys(SETTINGS.scenario_key_layouts))
 
 GREETING_INTENT = "GreetingIntent"
 NEUTRAL_GREETING = "Hi, thanks for taking my call! Do you have a couple of minutes to talk?"
@@ -112,7 +119,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _answer(event: dict[str, Any]) -> dict[str, Any]:
     turn = lex.parse_event(event)
-    interaction_key = _interaction_key(turn)
+    interaction_key, key_attribute = _interaction_key(turn)
     history = read_history(turn.session_attributes)
     lead_context = read_lead_context(turn.session_attributes)
 
@@ -128,7 +135,10 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
             max_turns=SETTINGS.conversation_history_turns,
             cache=SCENARIOS.cache,
             extra=_call_attributes(
-                interaction_key, turn.attribute(ATTR_LEAD_ID) or (scenario.lead_id if scenario else None), lead_context
+                interaction_key,
+                key_attribute,
+                turn.attribute(ATTR_LEAD_ID) or (scenario.lead_id if scenario else None),
+                lead_context,
             ),
         )
         return lex.delegate(turn, attributes)
@@ -139,8 +149,12 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
         lookup, scenario_failed = _load_scenario(interaction_key, turn)
         scenario = lookup.scenario if lookup else None
         lead_id = turn.attribute(ATTR_LEAD_ID) or (scenario.lead_id if scenario else None)
-        if wants_reply and not scenario_failed and lead_context is None and lead_id:
-            lead_context = _read_lead_context(lead_id)
+        if lead_context is None and scenario is not None and scenario.lead_context is not None:
+            lead_context = dict(scenario.lead_context)  # a phone call: the workflow stored them on the item
+        if not scenario_failed and lead_context is None and lead_id:
+            lead_context = _read_lead_context(lead_id)  # web chat, or an item written without them
+        elif not wants_reply:
+            get_salesforce().refresh_if_stale()  # free time: no caller's question waits on this turn
 
     user_text = user_turn(turn.input_transcript)
     state: lex.IntentState = "Fulfilled"
@@ -168,21 +182,22 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
         history=history,
         max_turns=SETTINGS.conversation_history_turns,
         cache=SCENARIOS.cache,
-        extra=_call_attributes(interaction_key, lead_id, lead_context),
+        extra=_call_attributes(interaction_key, key_attribute, lead_id, lead_context),
     )
     return lex.elicit_intent(turn, attributes, reply, intent_state=state)
 
 
-def _interaction_key(turn: lex.LexTurn) -> str | None:
-    """The call's key, or ``None`` when absent or not shaped like one (a bad key would fail every GetItem)."""
-    key = turn.attribute(ATTR_INTERACTION_KEY)
-    if key is not None and not workflow.INTERACTION_KEY.match(key):
-        logger.warning(
-            "interactionKey is not an interaction key; answering without a scenario",
-            extra={"event": "bad_interaction_key", "chars": len(key)},
-        )
-        return None
-    return key
+def _interaction_key(turn: lex.LexTurn) -> tuple[str | None, str]:
+    """``(key, attribute name)``: the call's key from the first configured attribute present.
+
+    The key is ``None`` when absent, or when it matches none of the scenario key layouts (a configuration error,
+    logged once per container: such a key would never find its item, and a huge one would fail every GetItem).
+    """
+    for name in SETTINGS.interaction_key_attributes:
+        key = turn.attribute(name)
+        if key:
+            return (key, name) if SCENARIOS.keys.matches(key, attribute=name) else (None, name)
+    return None, SETTINGS.interaction_key_attributes[0]
 
 
 def _lex_is_collecting_slots(turn: lex.LexTurn) -> bool:
@@ -220,7 +235,10 @@ def _read_lead_context(lead_id: str) -> dict[str, str] | None:
             action="Lead lookup",
         )
     except AtlasError as exc:
-        logger.warning(
+        # A remembered login failure was logged once, at ERROR, when it happened: don't repeat it every turn.
+        remembered = getattr(exc, "retry_after_seconds", 0) > 0
+        logger.log(
+            logging.INFO if remembered else logging.WARNING,
             "Salesforce Lead lookup failed; replying without the Lead's details",
             extra={"event": "salesforce_lookup_failed", "error_type": type(exc).__name__, "error": str(exc)},
         )
@@ -259,10 +277,11 @@ def _bedrock_reply(
 
 
 def _call_attributes(
-    interaction_key: str | None, lead_id: str | None, lead_context: dict[str, str] | None
+    interaction_key: str | None, key_attribute: str, lead_id: str | None, lead_context: dict[str, str] | None
 ) -> dict[str, str]:
+    """The call's attributes kept in the session; the key under the name it came by (default ``interactionKey``)."""
     attributes = {
-        ATTR_INTERACTION_KEY: interaction_key,
+        key_attribute or ATTR_INTERACTION_KEY: interaction_key,
         ATTR_LEAD_ID: lead_id,
         ATTR_LEAD_CONTEXT: encode_lead_context(lead_context) if lead_context is not None else None,
     }

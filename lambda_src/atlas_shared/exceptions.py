@@ -40,7 +40,14 @@ class SecretError(AtlasError):
 
 
 class SalesforceError(AtlasError):
-    """Base class of Salesforce failures."""
+    """Base class of Salesforce failures.
+
+    Attributes:
+        retry_after_seconds: above 0 on a remembered login failure (see :mod:`atlas_shared.salesforce`): no
+            request was sent, and no login will be tried for this many seconds.
+    """
+
+    retry_after_seconds: float = 0.0
 
 
 class SalesforceCredentialsError(SalesforceError):

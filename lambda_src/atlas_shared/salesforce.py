@@ -21,6 +21,25 @@ Recovery, each exactly once:
 * A REST call answers ``INVALID_SESSION_ID`` (``SalesforceExpiredSession``, HTTP 401): log in again and
   retry the call once; a second failure propagates.
 
+Failures that repeat are remembered (per container):
+
+* **Back-off after a rejected login.** When the login fails for a reason only a person can fix (the assertion
+  rejected even after re-reading the secret: wrong key, consumer not approved, user not pre-authorized; or a
+  secret that lacks a field or holds a key that cannot sign), the error is logged once, at ERROR, with what to
+  fix, and remembered for :data:`AUTH_BACKOFF_SECONDS` (``SALESFORCE_AUTH_BACKOFF_SECONDS``). Within that window
+  :meth:`SalesforceConnection.get` raises the remembered error again, of the same class (so Step Functions sees
+  the same error name), without a secret read or a token request. The first login after the window re-reads the
+  secret (``force_refresh``), so a rotated key or a fixed secret is picked up within one window; when it is
+  rejected again the window starts over (no second token request). Without back-off, a wrong key cost two
+  token requests and a secret read on every Lex turn.
+* **An idle session is refreshed before it is used.** Salesforce ends a session after the org's (or the
+  connected app's) session timeout of inactivity, and only moves the "last active" time when a request comes
+  more than half the timeout after it (Setup > Session Settings, "Timeout value";
+  https://help.salesforce.com/s/articleView?id=sf.admin_sessions.htm). The connection keeps that clock
+  (``SALESFORCE_SESSION_TIMEOUT_MINUTES``): a session that may have expired is replaced by a new login before
+  the REST call, instead of paying an ``INVALID_SESSION_ID`` round trip first. :meth:`SalesforceConnection.
+  refresh_if_stale` does it ahead of need, on a turn with time to spare (LexFulfillmentHandler's greeting turn).
+
 Every request (token, REST, the re-login and its retry) gets :data:`HTTP_TIMEOUT`, cut down to what the
 invocation's deadline leaves (:mod:`atlas_shared.deadline`); with less than a second left it is not sent and
 :class:`SalesforceUnavailableError` is raised, so a slow Salesforce never outlasts the Lambda timeout.
@@ -42,6 +61,7 @@ from .exceptions import (
     AtlasError,
     SalesforceAuthError,
     SalesforceCredentialsError,
+    SalesforceError,
     SalesforceRequestError,
     SalesforceUnavailableError,
 )
@@ -56,6 +76,9 @@ SANDBOX_AUDIENCE = "https://test.salesforce.com"
 TOKEN_PATH = "/services/oauth2/token"
 JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 JWT_LIFETIME_SECONDS = 180  # Salesforce accepts an exp at most 3 minutes ahead
+AUTH_BACKOFF_SECONDS = 60  # default wait between login attempts after a rejection only a person can fix
+SESSION_TIMEOUT_MINUTES = 120  # Salesforce's default session timeout (Setup > Session Settings)
+SESSION_EXPIRY_MARGIN_SECONDS = 60  # treat a session as expired this long before Salesforce would
 HTTP_TIMEOUT = (3.05, 10.0)  # (connect, read) seconds for every Salesforce request, when the deadline allows
 
 _logger = get_logger("salesforce")
@@ -287,9 +310,11 @@ class SalesforceConnection:
     Args:
         secret_id: ARN or name of the Salesforce secret.
         secret_cache: where the secret is read; default the container's shared :class:`SecretCache`.
-        clock: epoch seconds for the JWT ``exp``; injectable for tests.
+        clock: epoch seconds for the JWT ``exp``, the login back-off and the session's idle clock; injectable.
         http_session_factory: builds the ``requests.Session`` used for the token request and REST calls.
         api_version: Salesforce REST API version, e.g. ``"59.0"``.
+        auth_backoff_seconds: how long a login failure only a person can fix is remembered (0: never).
+        session_timeout_minutes: the org's (or connected app's) session timeout; see the module docstring.
     """
 
     def __init__(
@@ -300,46 +325,97 @@ class SalesforceConnection:
         clock: Callable[[], float] = time.time,
         http_session_factory: Callable[[], Any] = _new_http_session,
         api_version: str = "59.0",
+        auth_backoff_seconds: float = AUTH_BACKOFF_SECONDS,
+        session_timeout_minutes: int = SESSION_TIMEOUT_MINUTES,
     ) -> None:
         self.secret_id = secret_id
         self.api_version = api_version
+        self.auth_backoff_seconds = auth_backoff_seconds
+        self.session_timeout_seconds = session_timeout_minutes * 60
         self._secret_cache = secret_cache
         self._clock = clock
         self._http_session_factory = http_session_factory
         self._http: Any = None
         self._sf: Any = None
+        self._active_at = 0.0  # Salesforce's "last active" time of the session, as far as we can tell
+        self._rejected: SalesforceError | None = None  # the remembered login failure ...
+        self._rejected_at = 0.0  # ... and when it happened
+        self._logged_rejection = ""  # the last rejection logged at ERROR, so a repeat isn't logged again
         self._lock = threading.RLock()
 
     @property
     def connected(self) -> bool:
-        """True when a session is cached (the next :meth:`get` makes no request)."""
+        """True when a session is cached (the next :meth:`get` makes no request unless the session went stale)."""
         return self._sf is not None
 
+    @property
+    def stale(self) -> bool:
+        """True when a session is cached but Salesforce may have ended it for inactivity."""
+        if self._sf is None:
+            return False
+        expires_at = self._active_at + self.session_timeout_seconds - SESSION_EXPIRY_MARGIN_SECONDS
+        return self._clock() >= expires_at
+
+    @property
+    def backing_off(self) -> bool:
+        """True while a remembered login failure stops new login attempts."""
+        return self._backoff_remaining() > 0
+
     def get(self) -> Any:
-        """The cached ``simple_salesforce.Salesforce``, logging in first when there is none.
+        """The cached ``simple_salesforce.Salesforce``, logging in first when there is none or it went stale.
 
         Raises:
-            SalesforceAuthError: the assertion was rejected twice (before and after re-reading the secret).
-            SalesforceCredentialsError: the secret is incomplete or its key cannot sign.
+            SalesforceAuthError: the assertion was rejected twice (before and after re-reading the secret), or
+                such a rejection is remembered (``retry_after_seconds > 0``: no request was sent).
+            SalesforceCredentialsError: the secret is incomplete or its key cannot sign (remembered likewise).
             SalesforceUnavailableError: the token endpoint did not answer.
             SecretError: the secret cannot be read.
         """
         sf = self._sf
-        if sf is not None:
+        if sf is not None and not self.stale:
             log_cache_event(_logger, "HIT", "salesforce_session")
             return sf
         with self._lock:
+            if self._sf is not None and self.stale:
+                idle = self._clock() - self._active_at
+                log_cache_event(_logger, "EXPIRED", "salesforce_session", reason="idle", idle_seconds=round(idle))
+                self._sf = None
             if self._sf is None:
+                self._raise_if_backing_off()
                 log_cache_event(_logger, "MISS", "salesforce_session")
                 with tracing.subsegment("salesforce.connect"):
                     self._sf = self._login()
+                self._active_at = self._clock()
                 log_cache_event(_logger, "STORE", "salesforce_session", instance_url=self._sf.sf_instance)
             return self._sf
 
+    def refresh_if_stale(self) -> bool:
+        """Log in again now when the cached session may have expired for inactivity.
+
+        For a moment when nobody waits on the answer (a greeting turn), so that the next turn that needs
+        Salesforce finds a live session. A connection that never logged in is left alone (this container may
+        never need Salesforce). Never raises: a failure is logged and left for that turn.
+
+        Returns:
+            True when a live session is cached.
+        """
+        if not self.stale:
+            return self._sf is not None
+        try:
+            self.get()
+        except AtlasError as exc:
+            _logger.warning(
+                "Salesforce session refresh failed; the next turn that needs it will try again",
+                extra={"event": "salesforce_refresh_failed", "error_type": type(exc).__name__, "error": str(exc)},
+            )
+            return False
+        return True
+
     def invalidate(self) -> None:
-        """Forget the session; the next :meth:`get` logs in again."""
+        """Forget the session and any remembered login failure; the next :meth:`get` logs in again."""
         with self._lock:
             self._sf = None
+            self._rejected = None
 
     def call(self, operation: Callable[[Any], T], *, action: str = "request") -> T:
         """Run ``operation(sf)`` with the cached session; on ``INVALID_SESSION_ID`` log in once and retry once.
@@ -355,7 +431,7 @@ class SalesforceConnection:
         """
         sf = self.get()
         try:
-            return operation(sf)
+            return self._run(operation, sf)
         except Exception as exc:
             if not is_invalid_session(exc):
                 raise translate_error(exc, action) from exc
@@ -365,9 +441,56 @@ class SalesforceConnection:
                     self._sf = None
         sf = self.get()
         try:
-            return operation(sf)
+            return self._run(operation, sf)
         except Exception as exc:
             raise translate_error(exc, action) from exc
+
+    def _run(self, operation: Callable[[Any], T], sf: Any) -> T:
+        """``operation(sf)``, moving the session's "last active" time the way Salesforce does when it succeeds."""
+        result = operation(sf)
+        now = self._clock()
+        if self._sf is sf and now - self._active_at >= self.session_timeout_seconds / 2:
+            self._active_at = now
+        return result
+
+    def _backoff_remaining(self) -> float:
+        if self._rejected is None or self.auth_backoff_seconds <= 0:
+            return 0.0
+        elapsed = self._clock() - self._rejected_at
+        if elapsed < 0:  # the clock went back (a restored snapshot): don't wait forever
+            return 0.0
+        return max(self.auth_backoff_seconds - elapsed, 0.0)
+
+    def _raise_if_backing_off(self) -> None:
+        remaining = self._backoff_remaining()
+        if remaining <= 0:
+            return
+        remembered = self._rejected
+        assert remembered is not None
+        log_cache_event(
+            _logger, "HIT", "salesforce_login_failure", error_type=type(remembered).__name__, retry_in=round(remaining)
+        )
+        raise _repeat(remembered, remaining)
+
+    def _remember(self, error: SalesforceError) -> None:
+        """Remember a login failure only a person can fix, and log it at ERROR once (until it changes)."""
+        self._rejected, self._rejected_at = error, self._clock()
+        message = str(error)
+        if message == self._logged_rejection:
+            _logger.info(
+                "Salesforce login still fails; next attempt in %s s",
+                self.auth_backoff_seconds,
+                extra={"event": "salesforce_login_backoff", "error_type": type(error).__name__},
+            )
+            return
+        self._logged_rejection = message
+        _logger.error(
+            "Salesforce login failed: %s. No new login attempt for %s s; the first one after that re-reads the "
+            "secret, so a fixed key or connected app is picked up then",
+            message,
+            self.auth_backoff_seconds,
+            extra={"event": "salesforce_login_rejected", "error_type": type(error).__name__},
+        )
 
     def _credentials(self, *, force_refresh: bool) -> SalesforceCredentials:
         cache = self._secret_cache or get_secret_cache()
@@ -379,32 +502,59 @@ class SalesforceConnection:
 
         if self._http is None:
             self._http = self._http_session_factory()
-        credentials = self._credentials(force_refresh=False)
+        # After a remembered failure, the secret is re-read first: the fix is most likely a new key in it.
+        after_failure = self._rejected is not None
         try:
-            token = request_access_token(credentials, http=self._http, clock=self._clock)
-        except SalesforceAuthError as first:
-            _logger.warning(
-                "Salesforce rejected the JWT (%s); re-reading the secret once in case it was rotated",
-                first.error,
-                extra={"event": "salesforce_auth_retry", "status": first.status},
-            )
-            credentials = self._credentials(force_refresh=True)
+            credentials = self._credentials(force_refresh=after_failure)
             try:
                 token = request_access_token(credentials, http=self._http, clock=self._clock)
-            except SalesforceAuthError as second:
-                raise SalesforceAuthError(
-                    f"{second} (still rejected after re-reading the secret: check that client_id is the connected "
-                    "app's consumer key, the user is pre-authorized for the app, the app's certificate matches "
-                    "private_key, and is_sandbox matches the org)",
-                    status=second.status,
-                    error=second.error,
-                ) from None
+            except SalesforceAuthError as first:
+                if after_failure:
+                    raise _with_advice(first) from None
+                _logger.warning(
+                    "Salesforce rejected the JWT (%s); re-reading the secret once in case it was rotated",
+                    first.error,
+                    extra={"event": "salesforce_auth_retry", "status": first.status},
+                )
+                credentials = self._credentials(force_refresh=True)
+                try:
+                    token = request_access_token(credentials, http=self._http, clock=self._clock)
+                except SalesforceAuthError as second:
+                    raise _with_advice(second) from None
+        except (SalesforceAuthError, SalesforceCredentialsError) as exc:
+            self._remember(exc)
+            raise
+        self._rejected = None
+        self._logged_rejection = ""
         _logger.info(
             "Salesforce login succeeded", extra={"event": "salesforce_login", "instance_url": token.instance_url}
         )
         return Salesforce(
             instance_url=token.instance_url, session_id=token.access_token, version=self.api_version, session=self._http
         )
+
+
+def _with_advice(rejected: SalesforceAuthError) -> SalesforceAuthError:
+    """The token endpoint's rejection, with what to check."""
+    return SalesforceAuthError(
+        f"{rejected} (still rejected after re-reading the secret: check that client_id is the connected "
+        "app's consumer key, the user is pre-authorized for the app, the app's certificate matches "
+        "private_key, and is_sandbox matches the org)",
+        status=rejected.status,
+        error=rejected.error,
+    )
+
+
+def _repeat(remembered: SalesforceError, remaining: float) -> SalesforceError:
+    """A fresh exception of the remembered one's class, saying no request was sent and when the next try comes."""
+    message = f"{remembered} [remembered; no login attempt for another {remaining:.0f} s]"
+    repeat: SalesforceError
+    if isinstance(remembered, SalesforceAuthError):
+        repeat = SalesforceAuthError(message, status=remembered.status, error=remembered.error)
+    else:
+        repeat = type(remembered)(message)
+    repeat.retry_after_seconds = remaining
+    return repeat
 
 
 _default_connection: SalesforceConnection | None = None
@@ -424,7 +574,10 @@ def get_salesforce() -> SalesforceConnection:
                 settings = get_settings().require("SALESFORCE_SECRET_ARN")
                 assert settings.salesforce_secret_arn is not None
                 _default_connection = SalesforceConnection(
-                    settings.salesforce_secret_arn, api_version=settings.salesforce_api_version
+                    settings.salesforce_secret_arn,
+                    api_version=settings.salesforce_api_version,
+                    auth_backoff_seconds=settings.salesforce_auth_backoff_seconds,
+                    session_timeout_minutes=settings.salesforce_session_timeout_minutes,
                 )
     return _default_connection
 

@@ -2,7 +2,10 @@
 
 Storage (docs/contracts.md): GenerateDynamicScenarioHandler writes one DynamoDB item per call,
 ``PK = "INTERACTION#<interaction_key>"``, ``SK = "SCENARIO"``, with ``DynamicScenario``, ``Greeting``,
-``LeadId``, ``CreatedAt`` (ISO 8601 UTC) and ``ExpiresAt`` (epoch seconds, the table's TTL attribute).
+``LeadId``, ``LeadName``, ``LeadCompany``, ``LeadTitle`` (the Lead's details, so a phone call needs no
+Salesforce read; empty ones are left out), ``CreatedAt`` (ISO 8601 UTC) and ``ExpiresAt`` (epoch seconds, the
+table's TTL attribute). The key layout is configurable (``SCENARIO_KEY_LAYOUTS``, :class:`ScenarioKeys`), so
+a table written by another bot can be read: the first layout whose pattern matches the key builds PK and SK.
 
 Lookup on a Lex turn (:meth:`ScenarioStore.load`), cheapest first:
 
@@ -22,15 +25,16 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from .clients import error_code, get_client, is_client_error, require_time
-from .exceptions import ScenarioStoreError
+from .exceptions import ConfigurationError, ScenarioStoreError
 from .logs import get_logger, log_cache_event
 from .session import ATTR_GREETING, ATTR_LEAD_ID, ATTR_SCENARIO, ATTR_SCENARIO_CACHE
+from .settings import DEFAULT_KEY_LAYOUTS, PLACEHOLDER, KeyLayout
 
 SCENARIO_SORT_KEY = "SCENARIO"
 PARTITION_KEY_PREFIX = "INTERACTION#"
@@ -40,19 +44,83 @@ ScenarioSource = Literal["session", "container", "dynamodb", "missing"]
 _logger = get_logger("scenario")
 
 
+# The Lead's details on the item, by LEAD_CONTEXT_FIELDS name.
+LEAD_ITEM_ATTRIBUTES = {"name": "LeadName", "company": "LeadCompany", "title": "LeadTitle"}
+
+
 def partition_key(interaction_key: str) -> str:
-    """``INTERACTION#<interaction_key>``: the item's PK."""
+    """``INTERACTION#<interaction_key>``: the item's PK in the default layout."""
     return PARTITION_KEY_PREFIX + interaction_key
+
+
+class ScenarioKeys:
+    """The scenario item's key, built from an interaction key by the configured layouts (``SCENARIO_KEY_LAYOUTS``).
+
+    Args:
+        layouts: tried in order; the first whose ``key_pattern`` matches the whole key builds ``PK``/``SK`` from its
+            templates (``{key}``, and ``{name}`` for a named group of the pattern). Default: today's layout.
+    """
+
+    def __init__(self, layouts: Sequence[KeyLayout] = DEFAULT_KEY_LAYOUTS) -> None:
+        if not layouts:
+            raise ConfigurationError("SCENARIO_KEY_LAYOUTS needs at least one layout", ("SCENARIO_KEY_LAYOUTS",))
+        self.layouts = tuple(layouts)
+        self._compiled = [(layout, layout.compiled()) for layout in self.layouts]
+        self._reported = False
+
+    def item_key(self, interaction_key: str) -> tuple[str, str] | None:
+        """``(PK, SK)`` of the key's item, or ``None`` when the key matches no layout."""
+        for layout, pattern in self._compiled:
+            match = pattern.fullmatch(interaction_key)
+            if match is None:
+                continue
+            values = {name: value or "" for name, value in match.groupdict().items()}
+            values["key"] = interaction_key
+
+            def fill(template: str, values: Mapping[str, str] = values) -> str:
+                return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+            return fill(layout.partition_key), fill(layout.sort_key)
+        return None
+
+    def matches(self, interaction_key: str, *, attribute: str = "") -> bool:
+        """True when a layout matches; otherwise log a configuration error, once per container, and say False.
+
+        A key that matches no layout means the bot or contact flow sends keys this deployment was not told about
+        (``scenario_key_layouts``); every call with such a key goes on without a scenario.
+        """
+        if self.item_key(interaction_key) is not None:
+            return True
+        if not self._reported:
+            self._reported = True
+            _logger.error(
+                "Configuration error: interaction key %r (from attribute %s) matches none of the %d scenario key "
+                "layouts; calls with keys like it get no scenario. Add a layout for it to the module's "
+                "scenario_key_layouts (README: Adopting an existing bot's data)",
+                interaction_key[:128],
+                attribute or "?",
+                len(self.layouts),
+                extra={"event": "interaction_key_unmatched", "attribute": attribute, "chars": len(interaction_key)},
+            )
+        else:
+            _logger.debug("Interaction key matches no layout", extra={"event": "interaction_key_unmatched"})
+        return False
 
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """A call's scenario: ``text`` (context for Bedrock), ``greeting`` (first line spoken) and the Lead id."""
+    """A call's scenario: ``text`` (context for Bedrock), ``greeting`` (first line spoken) and the Lead id.
+
+    ``lead_context`` holds the Lead's ``{"name", "company", "title"}`` (non-empty ones) when the item carries
+    them (items GenerateDynamicScenarioHandler writes); ``None`` when it does not (older items, web chat), and
+    the handler reads Salesforce instead.
+    """
 
     interaction_key: str
     text: str
     greeting: str = ""
     lead_id: str = ""
+    lead_context: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +187,28 @@ class ScenarioStore:
         cache: the container cache for oversized scenarios; default the module's :data:`container_cache`.
     """
 
-    def __init__(self, table_name: str, *, client: Any | None = None, cache: ContainerScenarioCache | None = None):
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        client: Any | None = None,
+        cache: ContainerScenarioCache | None = None,
+        keys: ScenarioKeys | None = None,
+    ):
         self.table_name = table_name
         self._client = client
         self.cache = cache if cache is not None else container_cache
+        self.keys = keys if keys is not None else ScenarioKeys()
+
+    def _key(self, interaction_key: str) -> dict[str, Any]:
+        item_key = self.keys.item_key(interaction_key)
+        if item_key is None:
+            raise ConfigurationError(
+                f"Interaction key {interaction_key[:128]!r} matches none of the scenario key layouts "
+                "(SCENARIO_KEY_LAYOUTS); add a layout for it to the module's scenario_key_layouts",
+                ("SCENARIO_KEY_LAYOUTS",),
+            )
+        return {"PK": {"S": item_key[0]}, "SK": {"S": item_key[1]}}
 
     @property
     def client(self) -> Any:
@@ -171,14 +257,16 @@ class ScenarioStore:
         Raises:
             ScenarioStoreError: the read failed (``.__cause__`` holds the botocore error), or the invocation's
                 deadline leaves no time for it.
+            ConfigurationError: the key matches no layout (check with ``keys.matches`` first).
         """
+        key = self._key(interaction_key)
         require_time("dynamodb", f"GetItem on {self.table_name}", ScenarioStoreError)
         try:
             response = self.client.get_item(
                 TableName=self.table_name,
-                Key={"PK": {"S": partition_key(interaction_key)}, "SK": {"S": SCENARIO_SORT_KEY}},
+                Key=key,
                 ConsistentRead=True,
-                ProjectionExpression="DynamicScenario, Greeting, LeadId",
+                ProjectionExpression="DynamicScenario, Greeting, LeadId, " + ", ".join(LEAD_ITEM_ATTRIBUTES.values()),
             )
         except Exception as exc:
             if is_client_error(exc):
@@ -195,6 +283,7 @@ class ScenarioStore:
             text=text,
             greeting=item.get("Greeting", {}).get("S", ""),
             lead_id=item.get("LeadId", {}).get("S", ""),
+            lead_context=_item_lead_context(item),
         )
 
     def save(self, scenario: Scenario, *, created_at: datetime, expires_at: int, only_if_new: bool = True) -> bool:
@@ -216,14 +305,17 @@ class ScenarioStore:
         if created_at.tzinfo is None:
             raise ValueError("created_at must be timezone-aware (UTC)")
         item = {
-            "PK": {"S": partition_key(scenario.interaction_key)},
-            "SK": {"S": SCENARIO_SORT_KEY},
+            **self._key(scenario.interaction_key),
             "DynamicScenario": {"S": scenario.text},
             "Greeting": {"S": scenario.greeting},
             "LeadId": {"S": scenario.lead_id},
             "CreatedAt": {"S": created_at.isoformat(timespec="seconds").replace("+00:00", "Z")},
             "ExpiresAt": {"N": str(int(expires_at))},
         }
+        for field_name, attribute in LEAD_ITEM_ATTRIBUTES.items():
+            value = (scenario.lead_context or {}).get(field_name)
+            if value:
+                item[attribute] = {"S": value}
         kwargs: dict[str, Any] = {"TableName": self.table_name, "Item": item}
         require_time("dynamodb", f"PutItem on {self.table_name}", ScenarioStoreError)
         if only_if_new:
@@ -237,3 +329,13 @@ class ScenarioStore:
                 return False
             raise ScenarioStoreError(f"PutItem on {self.table_name} failed: {error_code(exc)}") from exc
         return True
+
+
+def _item_lead_context(item: Mapping[str, Any]) -> dict[str, str] | None:
+    """The Lead's details stored on the item; ``None`` for an item written without them (read Salesforce)."""
+    details = {
+        field_name: item[attribute]["S"]
+        for field_name, attribute in LEAD_ITEM_ATTRIBUTES.items()
+        if isinstance(item.get(attribute), dict) and isinstance(item[attribute].get("S"), str) and item[attribute]["S"]
+    }
+    return details or None

@@ -21,7 +21,19 @@ SALESFORCE_LEAD_EXTERNAL_ID_FIELD         Lead external-id field for idempotent 
 SALESFORCE_LEAD_OUTCOME_FIELD             Lead field that receives the call outcome, default ``Description``
 SALESFORCE_API_VERSION                    REST API version, default ``59.0``
 IDEMPOTENCY_TTL_SECONDS                   lifetime of a task's idempotency record (``ExpiresAt``), default 7 days
+SALESFORCE_AUTH_BACKOFF_SECONDS           wait after a login failure only a person can fix, default 60 s
+SALESFORCE_SESSION_TIMEOUT_MINUTES        the org's Salesforce session timeout, default 120 (5-1440)
+INTERACTION_KEY_ATTRIBUTES                JSON list of Lex attribute names holding the interaction key,
+                                          first present wins; default ``["interactionKey"]``
+SCENARIO_KEY_LAYOUTS                      JSON list of ``{"key_pattern", "partition_key", "sort_key"}``:
+                                          the scenario item's PK/SK built from the key (see below)
 ========================================  ============================================================
+
+Scenario key layouts: the first layout whose ``key_pattern`` (a regular expression matched against the whole
+interaction key) matches gives the item's key. ``partition_key`` and ``sort_key`` are templates in which
+``{key}`` is the whole interaction key and ``{name}`` the pattern's named group ``(?P<name>...)``; braces are
+for placeholders only. The default is today's layout, ``INTERACTION#{key}`` / ``SCENARIO`` for keys of 8-128
+letters, digits, ``-`` or ``_``.
 
 Usage::
 
@@ -46,6 +58,33 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 E164_PATTERN = re.compile(r"^\+[1-9]\d{1,14}$")
 _SALESFORCE_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
 _API_VERSION = re.compile(r"^\d{2,3}\.0$")
+# Lex session attribute names the handler reads the interaction key from (a key of the session attribute map).
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+DEFAULT_INTERACTION_KEY_ATTRIBUTES = ("interactionKey",)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLayout:
+    """One form of interaction key and the scenario item's key built from it (``SCENARIO_KEY_LAYOUTS``).
+
+    Attributes:
+        key_pattern: a regular expression the whole interaction key must match; its named groups
+            (``(?P<lead>...)``) can be used in the templates.
+        partition_key: template of the item's ``PK``, e.g. ``INTERACTION#{key}``.
+        sort_key: template of the item's ``SK``, e.g. ``SCENARIO``.
+    """
+
+    key_pattern: str
+    partition_key: str
+    sort_key: str
+
+    def compiled(self) -> re.Pattern[str]:
+        """The compiled ``key_pattern``."""
+        return re.compile(self.key_pattern)
+
+
+DEFAULT_KEY_LAYOUTS = (KeyLayout(r"^[A-Za-z0-9_-]{8,128}$", "INTERACTION#{key}", "SCENARIO"),)
 
 
 def _env(name: str, **kwargs: Any) -> Any:
@@ -71,6 +110,12 @@ class Settings:
     salesforce_lead_external_id_field: str | None = _env("SALESFORCE_LEAD_EXTERNAL_ID_FIELD", default=None)
     salesforce_lead_outcome_field: str = _env("SALESFORCE_LEAD_OUTCOME_FIELD", default="Description")
     salesforce_api_version: str = _env("SALESFORCE_API_VERSION", default="59.0")
+    salesforce_auth_backoff_seconds: int = _env("SALESFORCE_AUTH_BACKOFF_SECONDS", default=60)
+    salesforce_session_timeout_minutes: int = _env("SALESFORCE_SESSION_TIMEOUT_MINUTES", default=120)
+    interaction_key_attributes: tuple[str, ...] = _env(
+        "INTERACTION_KEY_ATTRIBUTES", default=DEFAULT_INTERACTION_KEY_ATTRIBUTES
+    )
+    scenario_key_layouts: tuple[KeyLayout, ...] = _env("SCENARIO_KEY_LAYOUTS", default=DEFAULT_KEY_LAYOUTS)
 
     scenario_table_name: str | None = _env("SCENARIO_TABLE_NAME", default=None)
     scenario_ttl_seconds: int = _env("SCENARIO_TTL_SECONDS", default=7 * 24 * 3600)
@@ -217,6 +262,61 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _json_list(raw: str, what: str, example: str) -> list[Any]:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ValueError(f"is not a JSON list of {what}, e.g. {example}") from None
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"is not a non-empty JSON list of {what}, e.g. {example}")
+    return value
+
+
+def _attribute_names(raw: str) -> tuple[str, ...]:
+    names = _json_list(raw, "attribute names", '["interactionKey"]')
+    if not all(isinstance(n, str) and _ATTRIBUTE_NAME.match(n) for n in names):
+        raise ValueError("holds a name that is not 1-100 letters, digits, '_', '.', ':' or '-'")
+    if len(set(names)) != len(names):
+        raise ValueError("names an attribute twice")
+    return tuple(names)
+
+
+def _key_template(template: Any, groups: set[str], where: str) -> str:
+    if not isinstance(template, str) or not 1 <= len(template.encode("utf-8")) <= 1024:
+        raise ValueError(f"{where} must be a string of 1-1024 bytes")
+    unknown = sorted(set(PLACEHOLDER.findall(template)) - groups - {"key"})
+    if unknown:
+        raise ValueError(f"{where} uses {', '.join(unknown)}, which is not {{key}} or a named group of key_pattern")
+    if "{" in PLACEHOLDER.sub("", template) or "}" in PLACEHOLDER.sub("", template):
+        raise ValueError(f"{where} has a brace that is not part of a {{placeholder}}")
+    return template
+
+
+def _key_layouts(raw: str) -> tuple[KeyLayout, ...]:
+    example = (
+        '[{"key_pattern": "^[A-Za-z0-9_-]{8,128}$", "partition_key": "INTERACTION#{key}", "sort_key": "SCENARIO"}]'
+    )
+    entries = _json_list(raw, "key layouts", example)
+    layouts = []
+    for index, entry in enumerate(entries):
+        where = f"layout {index}"
+        if not isinstance(entry, dict) or set(entry) != {"key_pattern", "partition_key", "sort_key"}:
+            raise ValueError(f"{where} must be an object with exactly key_pattern, partition_key and sort_key")
+        pattern = entry["key_pattern"]
+        if not isinstance(pattern, str) or not pattern:
+            raise ValueError(f"{where}: key_pattern must be a non-empty regular expression")
+        try:
+            groups = set(re.compile(pattern).groupindex)
+        except re.error as exc:
+            raise ValueError(f"{where}: key_pattern is not a valid regular expression ({exc})") from None
+        partition = _key_template(entry["partition_key"], groups, f"{where}: partition_key")
+        sort = _key_template(entry["sort_key"], groups, f"{where}: sort_key")
+        if not PLACEHOLDER.search(partition + sort):
+            raise ValueError(f"{where}: partition_key or sort_key must use the key (every call would share one item)")
+        layouts.append(KeyLayout(pattern, partition, sort))
+    return tuple(layouts)
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "LOG_LEVEL": _choice(LOG_LEVELS, upper=True),
     "AWS_LAMBDA_FUNCTION_NAME": _text,
@@ -231,6 +331,10 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "SALESFORCE_LEAD_EXTERNAL_ID_FIELD": _matching(_SALESFORCE_FIELD, "a Salesforce field API name"),
     "SALESFORCE_LEAD_OUTCOME_FIELD": _matching(_SALESFORCE_FIELD, "a Salesforce field API name"),
     "SALESFORCE_API_VERSION": _matching(_API_VERSION, "an API version such as 59.0"),
+    "SALESFORCE_AUTH_BACKOFF_SECONDS": _ranged_int(0, 3600),
+    "SALESFORCE_SESSION_TIMEOUT_MINUTES": _ranged_int(5, 1440),
+    "INTERACTION_KEY_ATTRIBUTES": _attribute_names,
+    "SCENARIO_KEY_LAYOUTS": _key_layouts,
     "SCENARIO_TABLE_NAME": _matching(re.compile(r"^[A-Za-z0-9_.-]{3,255}$"), "a DynamoDB table name"),
     "SCENARIO_TTL_SECONDS": _ranged_int(60, 366 * 24 * 3600),
     "IDEMPOTENCY_TABLE_NAME": _matching(re.compile(r"^[A-Za-z0-9_.-]{3,255}$"), "a DynamoDB table name"),

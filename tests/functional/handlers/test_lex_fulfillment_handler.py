@@ -92,11 +92,16 @@ def test_greeting_speaks_the_scenario_greeting(
     assert attributes["leadId"] == LEAD_ID  # from the scenario item
     assert attributes["dynamicScenario"] == SCENARIO and attributes["scenarioCache"] == "session"
     assert bedrock.bodies == []  # a greeting needs no model call
+    # The item carries no Lead details (written before they were stored): the Lead is read now, while no
+    # question waits, so the caller's first question is Bedrock-only (test_call_counts.py counts the whole call).
     assert calls(aws, salesforce_api) == {
-        "secretsmanager": 0,
+        "secretsmanager": 1,
         "dynamodb": 1,
-        "salesforce_token": 0,
-        "salesforce_rest": 0,
+        "salesforce_token": 1,
+        "salesforce_rest": 1,
+    }
+    assert json.loads(attributes["leadContext"]) == {"name": "Ada Lovelace", "company": "Analytical Engines Ltd"} | {
+        "title": "CTO"
     }
 
 
