@@ -5,7 +5,10 @@
 * :func:`subsegment` (context manager) and :func:`traced` (decorator) open a named subsegment, used around
   the Bedrock call and the Salesforce connection. Annotations must be str, int, float or bool.
 * ``context_missing`` is ``IGNORE_ERROR`` unless ``AWS_XRAY_CONTEXT_MISSING`` says otherwise, so code runs
-  with no segment and no daemon (tests, local runs, Lambda's init phase) without errors or noise.
+  with no segment and no daemon (tests, local runs, Lambda's init phase) without errors or noise. Tracing never
+  fails a request, whatever that variable says: ``RUNTIME_ERROR`` (the SDK's patched boto3 and requests would
+  raise ``SegmentNotFoundException`` through every AWS and Salesforce call when no segment exists) is turned
+  into ``LOG_ERROR``, with one warning per container saying so.
 * With ``AWS_XRAY_SDK_ENABLED=false``, or when ``aws_xray_sdk`` is not installed, everything is a no-op and
   the SDK is never imported.
 
@@ -61,6 +64,7 @@ def get_recorder() -> Any | None:
                     context_missing=os.environ.get("AWS_XRAY_CONTEXT_MISSING", "IGNORE_ERROR"),
                     plugins=(),
                 )
+                _never_raise_on_missing_context(xray_recorder)
                 if not os.environ.get("LAMBDA_TASK_ROOT"):
                     # Outside Lambda (tests, local runs) no segment ever exists, and the SDK would warn
                     # "No segment found" on every patched call. In Lambda every invocation has a segment.
@@ -70,6 +74,34 @@ def get_recorder() -> Any | None:
     return _recorder
 
 
+def _never_raise_on_missing_context(recorder: Any) -> None:
+    """Replace the SDK's ``RUNTIME_ERROR`` strategy by ``LOG_ERROR``: a missing segment must not fail the call.
+
+    ``configure`` lets ``AWS_XRAY_CONTEXT_MISSING`` override its argument (the SDK reads the variable itself), so
+    the strategy is set on the context after it, where the variable is no longer consulted.
+    """
+    context = getattr(recorder, "context", None)
+    strategy = getattr(context, "context_missing", None)
+    if context is None or strategy in (None, "LOG_ERROR", "IGNORE_ERROR"):  # None: Lambda's context, a no-op
+        return
+    try:
+        context.context_missing = "LOG_ERROR"
+    except Exception:  # an SDK whose context refuses the value: patching is skipped below, see patch_libraries
+        _logger.debug("could not change context_missing", exc_info=True)
+        return
+    _logger.warning(
+        "AWS_XRAY_CONTEXT_MISSING=%s would fail every call made without an X-Ray segment, or is not a strategy the "
+        "SDK knows; using LOG_ERROR instead (tracing never fails a request)",
+        str(strategy)[:40],
+        extra={"event": "xray_context_missing_downgraded"},
+    )
+
+
+def _raises_on_missing_context(recorder: Any) -> bool:
+    context = getattr(recorder, "context", None)
+    return getattr(context, "context_missing", None) == "RUNTIME_ERROR"
+
+
 def patch_libraries() -> bool:
     """Patch boto3 and requests for X-Ray once per container. Returns True when the patch is in place."""
     global _patched
@@ -77,6 +109,9 @@ def patch_libraries() -> bool:
         return True
     recorder = get_recorder()
     if recorder is None:
+        return False
+    if _raises_on_missing_context(recorder):  # the strategy could not be changed: patching would fail calls
+        _logger.warning("X-Ray context_missing is RUNTIME_ERROR; boto3 and requests are left unpatched")
         return False
     with _lock:
         if not _patched:

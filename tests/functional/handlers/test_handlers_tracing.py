@@ -71,3 +71,57 @@ def test_turn_records_bedrock_and_salesforce_subsegments(
     assert "dynamodb" in names  # boto3 is patched
     salesforce = next(sub for sub in segment.subsegments if sub.name == "salesforce.connect")
     assert any(child.name == "login.salesforce.com" for child in salesforce.subsegments)  # requests is patched
+
+
+# ------------------------------------------------------------------------- AWS_XRAY_CONTEXT_MISSING=RUNTIME_ERROR
+
+
+@pytest.fixture
+def runtime_error_strategy(xray_on: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The SDK on, no segment, and the strategy that makes the SDK raise ``SegmentNotFoundException``."""
+    monkeypatch.setenv("AWS_XRAY_CONTEXT_MISSING", "RUNTIME_ERROR")
+    xray_on.clear_trace_entities()
+    yield xray_on
+    xray_on.context.context_missing = "IGNORE_ERROR"  # the recorder is process-wide: leave it harmless
+
+
+def test_runtime_error_strategy_never_fails_a_lex_turn(
+    runtime_error_strategy: Any,
+    lex: types.ModuleType,
+    aws: FakeAws,
+    bedrock: FakeBedrock,
+    salesforce_api: FakeSalesforce,
+    load_event: Callable[..., dict[str, Any]],
+    lambda_context: LambdaContext,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Patched boto3 (DynamoDB, Secrets Manager, Bedrock) and requests (Salesforce) run with no segment."""
+    from aws_xray_sdk.core.exceptions.exceptions import SegmentNotFoundException
+
+    bedrock.reply("Sure, here is what it includes.")
+    response = lex.lambda_handler(load_event("lex_question_turn"), lambda_context)
+
+    assert_valid_lex_response(response)
+    assert response["messages"][0]["content"] == "Sure, here is what it includes."
+    assert response["sessionState"]["intent"]["state"] == "Fulfilled"
+    assert aws.counter.count("dynamodb", "GetItem") == 1 and len(salesforce_api.rest_calls()) == 1
+    assert runtime_error_strategy.context.context_missing == "LOG_ERROR"
+    assert capsys.readouterr().out.count('"event":"xray_context_missing_downgraded"') == 1
+    # The strategy really is the one that raises: the SDK raises it when asked directly, before the downgrade.
+    runtime_error_strategy.context.context_missing = "RUNTIME_ERROR"
+    with pytest.raises(SegmentNotFoundException):
+        runtime_error_strategy.current_segment()
+
+
+def test_runtime_error_strategy_never_fails_a_workflow_task(
+    runtime_error_strategy: Any,
+    aws: FakeAws,
+    bedrock: FakeBedrock,
+    load_handler: Callable[[str], types.ModuleType],
+    load_event: Callable[..., dict[str, Any]],
+    lambda_context: LambdaContext,
+) -> None:
+    handler = load_handler("GenerateDynamicScenarioHandler")
+    bedrock.reply('{"scenario": "Call Ada about the premium plan.", "greeting": "Hi Ada!"}')
+    result = handler.lambda_handler(load_event("sfn_generate_scenario"), lambda_context)
+    assert aws.get_scenario_item(result["interaction_key"]) is not None

@@ -104,6 +104,29 @@ def test_no_segment_and_no_daemon_is_fine() -> None:
     assert out == {"sub": True, "value": 42, "errors": ""}
 
 
+@pytest.mark.parametrize("strategy", ["RUNTIME_ERROR", "runtime_error_typo", "LOG_ERROR"])
+def test_no_context_missing_strategy_fails_a_call(strategy: str) -> None:
+    """``AWS_XRAY_CONTEXT_MISSING=RUNTIME_ERROR`` would make every patched call raise with no segment open."""
+    out = run_python(
+        """
+        import json
+        import boto3, botocore.stub
+        from atlas_shared import tracing
+        patched = tracing.patch_libraries()
+        from aws_xray_sdk.core import xray_recorder
+        client = boto3.client("dynamodb", region_name="us-west-2")
+        with botocore.stub.Stubber(client) as stub:
+            stub.add_response("list_tables", {"TableNames": ["tbl"]})
+            tables = client.list_tables()["TableNames"]
+        print(json.dumps({"patched": patched, "tables": tables, "strategy": xray_recorder.context.context_missing}))
+        """,
+        AWS_XRAY_SDK_ENABLED="true",
+        AWS_XRAY_CONTEXT_MISSING=strategy,
+    )
+    assert out["patched"] is True and out["tables"] == ["tbl"]
+    assert out["strategy"] in ("LOG_ERROR", "IGNORE_ERROR")
+
+
 def test_subsegments_are_recorded_under_a_segment() -> None:
     """With a segment open (as in Lambda), subsegments carry annotations and exceptions; no daemon needed."""
     out = run_python(
