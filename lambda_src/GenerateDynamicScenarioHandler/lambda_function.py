@@ -21,9 +21,11 @@ The turn of work:
    ``{"scenario": ..., "greeting": ...}``. Only business fields of the Lead are sent (no email or phone).
    The answer is parsed leniently (code fences, prose around the JSON, a reply cut at ``max_tokens``); a
    missing or cut greeting is replaced by a neutral one built from the Lead's first name.
-4. **Store** the item per docs/contracts.md (``PK = INTERACTION#<key>``, ``SK = SCENARIO``) with a
-   conditional ``PutItem``: when a retry finds the item already written, the first scenario stays (a call
-   may already be using it) and the same key is returned.
+4. **Store** the item per docs/contracts.md (``PK = INTERACTION#<key>``, ``SK = SCENARIO`` by default; the
+   layout is ``SCENARIO_KEY_LAYOUTS``) with a conditional ``PutItem``: when a retry finds the item already
+   written, the first scenario stays (a call may already be using it) and the same key is returned. The item
+   also carries the Lead's name, company and title (``LeadName``, ``LeadCompany``, ``LeadTitle``), so the call's
+   Lex turns never read Salesforce.
 
 Time (:mod:`atlas_shared.deadline`): Bedrock runs leaving the ``PutItem``'s worst case (9 s) and the 2 s safety
 margin untouched: one attempt takes at most 12 s, a second is made after a transient failure when it still fits.
@@ -48,14 +50,14 @@ from atlas_shared import bedrock, clients, deadline, runtime, workflow
 from atlas_shared.bedrock import GenerationConfig, Message
 from atlas_shared.exceptions import ScenarioGenerationError
 from atlas_shared.logs import get_logger
-from atlas_shared.scenario import Scenario, ScenarioStore
+from atlas_shared.scenario import Scenario, ScenarioKeys, ScenarioStore
 
 SETTINGS = runtime.bootstrap(required=("SCENARIO_TABLE_NAME",), services=("dynamodb", "bedrock-runtime"))
 # Its own generation settings: a whole JSON answer is needed, so no streaming and no sentence limit.
 GENERATION = GenerationConfig.from_settings(
     SETTINGS, default_max_tokens=200, default_temperature=0.8, allow_stream=False
 )
-SCENARIOS = ScenarioStore(str(SETTINGS.scenario_table_name))
+SCENARIOS = ScenarioStore(str(SETTINGS.scenario_table_name), keys=ScenarioKeys(SETTINGS.scenario_key_layouts))
 
 # Lead fields worth a scenario; contact details stay out of the prompt.
 PROMPT_FIELDS = (
@@ -97,7 +99,13 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     with deadline.reserve(clients.worst_case_seconds("dynamodb")):  # the PutItem below must still fit
         scenario_text, greeting = _generate(lead)
-    scenario = Scenario(interaction_key=interaction_key, text=scenario_text, greeting=greeting, lead_id=lead_id)
+    scenario = Scenario(
+        interaction_key=interaction_key,
+        text=scenario_text,
+        greeting=greeting,
+        lead_id=lead_id,
+        lead_context=lead_context(lead),
+    )
     now = time.time()
     written = SCENARIOS.save(
         scenario,
@@ -173,6 +181,17 @@ def parse_scenario_reply(text: str) -> tuple[str, str]:
         greeting = _json_string_field(text, "greeting", closed=True) or ""
         return scenario.strip(), bedrock.last_whole_sentences(greeting)
     return bedrock.last_whole_sentences(text) or text, ""
+
+
+def lead_context(lead: Mapping[str, Any]) -> dict[str, str]:
+    """The Lead's ``{"name", "company", "title"}`` as LexFulfillmentHandler would read them from Salesforce.
+
+    ``name`` is ``FirstName LastName``; empty values are left out. Each is cut to 255 characters (the Lead fields'
+    own length), so a malformed input cannot bloat the item or the Lex session attributes.
+    """
+    name = " ".join(str(lead.get(k) or "").strip() for k in ("FirstName", "LastName")).strip()
+    details = {"name": name, "company": str(lead.get("Company") or "").strip(), "title": str(lead.get("Title") or "")}
+    return {k: v.strip()[:255] for k, v in details.items() if v.strip()}
 
 
 def neutral_greeting(lead: Mapping[str, Any]) -> str:

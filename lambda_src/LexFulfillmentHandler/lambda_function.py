@@ -213,9 +213,10 @@ def _lex_is_collecting_slots(turn: lex.LexTurn) -> bool:
 def _load_scenario(interaction_key: str | None, turn: lex.LexTurn) -> tuple[ScenarioLookup | None, bool]:
     """``(lookup, failed)``: the call's scenario lookup, or ``(None, True)`` when DynamoDB failed."""
     if not interaction_key:
-        logger.warning(
-            "No interactionKey on this turn; answering without a scenario", extra={"event": "no_interaction_key"}
-        )
+        if not any(turn.attribute(name) for name in SETTINGS.interaction_key_attributes):  # else: logged once
+            logger.warning(
+                "No interactionKey on this turn; answering without a scenario", extra={"event": "no_interaction_key"}
+            )
         return None, False
     try:
         return SCENARIOS.load(interaction_key, turn.session_attributes), False

@@ -47,6 +47,9 @@ def test_stores_the_scenario_item_and_returns_the_key(
     assert item["DynamicScenario"]["S"].startswith("Ada Lovelace is CTO")
     assert item["Greeting"]["S"] == "Hi Ada, this is Sam from Atlas! Do you have a minute?"
     assert item["LeadId"] == {"S": LEAD_ID}
+    # The Lead's details, so the call's turns need no Salesforce read (issue 9 section 2).
+    assert item["LeadName"] == {"S": "Ada Lovelace"}
+    assert item["LeadCompany"] == {"S": "Analytical Engines Ltd"} and item["LeadTitle"] == {"S": "CTO"}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", item["CreatedAt"]["S"])
     assert before + 7 * 86400 <= int(item["ExpiresAt"]["N"]) <= int(time.time()) + 7 * 86400
 
@@ -170,3 +173,34 @@ def test_bedrock_failure_fails_the_step_for_a_retry(
     with pytest.raises(BedrockError):
         handler.lambda_handler(load_event("sfn_generate_scenario"), lambda_context)
     assert aws.counter.count("dynamodb", "PutItem") == 0
+
+
+def test_a_lead_without_a_title_stores_no_empty_attribute(
+    handler: types.ModuleType, aws: FakeAws, bedrock: FakeBedrock, load_event: LoadEvent, lambda_context: LambdaContext
+) -> None:
+    event = load_event("sfn_generate_scenario")
+    event["lead"].pop("Title", None)
+    event["lead"].pop("FirstName", None)
+    bedrock.reply(REPLY)
+    item = aws.get_scenario_item(handler.lambda_handler(event, lambda_context)["interaction_key"])
+    assert item is not None and "LeadTitle" not in item
+    assert item["LeadName"] == {"S": "Lovelace"}
+
+
+def test_a_custom_key_layout_is_used_for_the_item(
+    aws: FakeAws,
+    bedrock: FakeBedrock,
+    load_handler: Callable[[str], types.ModuleType],
+    monkeypatch: pytest.MonkeyPatch,
+    load_event: LoadEvent,
+    lambda_context: LambdaContext,
+) -> None:
+    layouts = [{"key_pattern": "^(?P<k>[0-9a-f]{32})$", "partition_key": "CALL#{k}", "sort_key": "SCENARIO#v1"}]
+    monkeypatch.setenv("SCENARIO_KEY_LAYOUTS", json.dumps(layouts))
+    handler = load_handler("GenerateDynamicScenarioHandler")
+    bedrock.reply(REPLY)
+    key = handler.lambda_handler(load_event("sfn_generate_scenario"), lambda_context)["interaction_key"]
+    item = aws.dynamodb.get_item(
+        TableName="atlas-scenarios-test", Key={"PK": {"S": f"CALL#{key}"}, "SK": {"S": "SCENARIO#v1"}}
+    ).get("Item")
+    assert item is not None and item["LeadId"] == {"S": LEAD_ID}

@@ -306,3 +306,167 @@ def test_nothing_secret_is_logged(
 
     assert ACCESS_TOKEN not in logged and ACCESS_TOKEN.split("!")[1] not in logged
     assert "[CACHE] MISS salesforce_session" in logged
+
+
+# ------------------------------------------------------------------------------------------------ remembered failures
+
+
+class FakeClock:
+    """Epoch seconds that move only when told (shared by the connection and the secret cache)."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _connection(clock: FakeClock, **kwargs: Any) -> SalesforceConnection:
+    return SalesforceConnection(
+        SECRET_NAME, secret_cache=SecretCache(ttl_seconds=300, clock=clock), clock=clock, **kwargs
+    )
+
+
+def _events(out: str, event: str) -> int:
+    return out.count(f'"event":"{event}"')
+
+
+def test_a_rejected_login_is_remembered_for_the_back_off_window(
+    aws: FakeAws, salesforce_api: FakeSalesforce, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 6: 25 turns with a wrong key made 50 token requests and 26 GetSecretValue calls."""
+    clock = FakeClock()
+    connection = _connection(clock, auth_backoff_seconds=60)
+    salesforce_api.reject_next_token(times=1000)
+    errors = []
+    for _ in range(25):  # 25 turns within one window
+        with pytest.raises(SalesforceAuthError) as caught:
+            connection.call(lambda sf: sf.Lead.get(LEAD_ID), action="Lead lookup")
+        errors.append(caught.value)
+        clock.now += 2
+    assert len(salesforce_api.token_requests) == 2  # the first login and its one re-read of the secret
+    assert aws.counter.count("secretsmanager", "GetSecretValue") == 2
+    assert errors[0].retry_after_seconds == 0 and all(e.retry_after_seconds > 0 for e in errors[1:])
+    assert all(e.error == "invalid_grant" and e.status == 400 for e in errors)  # same class, same fields
+    assert "pre-authorized" in str(errors[-1]) and "remembered" in str(errors[-1])
+    out = capsys.readouterr().out
+    assert _events(out, "salesforce_login_rejected") == 1  # logged once, at ERROR, with what to fix
+    assert '"level":"ERROR"' in next(line for line in out.splitlines() if "salesforce_login_rejected" in line)
+
+
+def test_at_most_one_login_attempt_per_window_and_it_rereads_the_secret(
+    aws: FakeAws, salesforce_api: FakeSalesforce, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clock = FakeClock()
+    connection = _connection(clock, auth_backoff_seconds=60)
+    salesforce_api.reject_next_token(times=1000)
+    for _ in range(25):  # a turn every 10 s for 250 s: attempts at 0, 60, 120, 180 and 240 s
+        with pytest.raises(SalesforceAuthError):
+            connection.get()
+        clock.now += 10
+    assert len(salesforce_api.token_requests) == 2 + 4  # after a window: one token request, no second try
+    assert aws.counter.count("secretsmanager", "GetSecretValue") == 2 + 4  # each after a window re-reads
+    out = capsys.readouterr().out
+    assert _events(out, "salesforce_login_rejected") == 1 and _events(out, "salesforce_login_backoff") == 4
+
+
+def test_a_rotated_key_is_picked_up_within_one_window(
+    aws: FakeAws, salesforce_api: FakeSalesforce, salesforce_secret: dict, other_rsa_keys: tuple[str, str]
+) -> None:
+    clock = FakeClock()
+    connection = _connection(clock, auth_backoff_seconds=60)
+    salesforce_api.reject_next_token(times=2)
+    with pytest.raises(SalesforceAuthError):
+        connection.get()
+    aws.rotate_secret({**salesforce_secret, "private_key": other_rsa_keys[0]})  # the fix: a new key ...
+    clock.now += 30
+    with pytest.raises(SalesforceAuthError):  # ... not tried before the window is over
+        connection.get()
+    assert len(salesforce_api.token_requests) == 2
+    clock.now += 30  # one window after the rejection; the cached secret (TTL 300 s) would still be the old one
+    assert connection.get() is not None and connection.connected
+    assert len(salesforce_api.token_requests) == 3
+    _claims(salesforce_api.token_requests[-1]["assertion"], other_rsa_keys[1])  # signed with the rotated key
+    assert not connection.backing_off
+
+
+def test_an_unusable_secret_is_remembered_too(aws: FakeAws, salesforce_api: FakeSalesforce) -> None:
+    clock = FakeClock()
+    connection = _connection(clock, auth_backoff_seconds=60)
+    aws.rotate_secret({"client_id": CLIENT_ID, "username": USERNAME})  # no private_key
+    aws.counter.reset()
+    for _ in range(5):
+        with pytest.raises(SalesforceCredentialsError):
+            connection.get()
+    assert aws.counter.count("secretsmanager", "GetSecretValue") == 1
+    assert salesforce_api.token_requests == []
+
+
+def test_an_unavailable_token_endpoint_is_not_remembered(aws: FakeAws, salesforce_api: FakeSalesforce) -> None:
+    """A 5xx or a timeout may pass at once: the next turn tries again."""
+    clock = FakeClock()
+    connection = _connection(clock, auth_backoff_seconds=60)
+    salesforce_api.token_unavailable()
+    with pytest.raises(SalesforceUnavailableError):
+        connection.get()
+    connection.get()
+    assert len(salesforce_api.token_requests) == 2 and not connection.backing_off
+
+
+def test_back_off_zero_retries_every_time(aws: FakeAws, salesforce_api: FakeSalesforce) -> None:
+    clock = FakeClock()
+    connection = _connection(clock, auth_backoff_seconds=0)
+    salesforce_api.reject_next_token(times=4)
+    for _ in range(2):
+        with pytest.raises(SalesforceAuthError):
+            connection.get()
+    assert len(salesforce_api.token_requests) == 3  # 2, then 1 with the secret re-read first
+
+
+# ------------------------------------------------------------------------------------------------ idle session
+
+
+def test_a_session_idle_past_the_timeout_is_replaced_before_use(aws: FakeAws, salesforce_api: FakeSalesforce) -> None:
+    """No INVALID_SESSION_ID round trip: the connection knows Salesforce's inactivity rule."""
+    clock = FakeClock()
+    connection = _connection(clock, session_timeout_minutes=120)
+    _lead(salesforce_api)
+    _lead(salesforce_api)
+    connection.call(lambda sf: sf.Lead.get(LEAD_ID))
+    clock.now += 2 * 3600
+    assert connection.stale
+    connection.call(lambda sf: sf.Lead.get(LEAD_ID))
+    assert len(salesforce_api.token_requests) == 2 and len(salesforce_api.rest_calls("GET")) == 2
+
+
+def test_activity_moves_the_session_clock_only_after_half_the_timeout(
+    aws: FakeAws, salesforce_api: FakeSalesforce
+) -> None:
+    """Salesforce updates "last active" only for a request more than half the timeout after it."""
+    clock = FakeClock()
+    connection = _connection(clock, session_timeout_minutes=30)
+    for _ in range(3):
+        _lead(salesforce_api)
+    connection.call(lambda sf: sf.Lead.get(LEAD_ID))  # login at t=0
+    clock.now += 10 * 60
+    connection.call(lambda sf: sf.Lead.get(LEAD_ID))  # t=10 min: before half-time, the session still ends at 30
+    clock.now += 20 * 60 - 30
+    assert connection.stale  # within the safety margin of t=30 min
+    clock.now -= 60
+    assert not connection.stale
+    clock.now += 60 + 1  # t = 30 min: a new login
+    connection.call(lambda sf: sf.Lead.get(LEAD_ID))
+    assert len(salesforce_api.token_requests) == 2
+
+
+def test_refresh_if_stale_logs_in_again_only_when_needed(aws: FakeAws, salesforce_api: FakeSalesforce) -> None:
+    clock = FakeClock()
+    connection = _connection(clock)
+    assert connection.refresh_if_stale() is False and salesforce_api.token_requests == []  # never logged in
+    connection.get()
+    assert connection.refresh_if_stale() is True and len(salesforce_api.token_requests) == 1
+    clock.now += 3 * 3600
+    assert connection.refresh_if_stale() is True and len(salesforce_api.token_requests) == 2
+    clock.now += 3 * 3600
+    salesforce_api.token_unavailable()
+    assert connection.refresh_if_stale() is False  # never raises

@@ -130,3 +130,51 @@ def test_container_cache_is_bounded_and_expires() -> None:
     assert cache.get("a") is None and cache.get("b") is not None and len(cache) == 2
     now[0] += 61
     assert cache.get("b") is None
+
+
+# ------------------------------------------------------------------------------------------------ key layouts
+
+
+def test_default_key_layout_is_interaction_hash_key_and_scenario() -> None:
+    from atlas_shared.scenario import ScenarioKeys
+
+    assert ScenarioKeys().item_key(INTERACTION_KEY) == (f"INTERACTION#{INTERACTION_KEY}", "SCENARIO")
+    assert ScenarioKeys().item_key("k" * 3000) is None and ScenarioKeys().item_key("a#b-c-d-e") is None
+
+
+def test_the_first_matching_layout_builds_the_key_from_named_groups() -> None:
+    from atlas_shared.scenario import ScenarioKeys
+    from atlas_shared.settings import KeyLayout
+
+    keys = ScenarioKeys(
+        [
+            KeyLayout(r"^(?P<lead>00Q\w{15})_(?P<at>\d+)$", "LEAD#{lead}", "CALL#{at}#{key}"),
+            KeyLayout(r"^[A-Za-z0-9_-]{8,128}$", "INTERACTION#{key}", "SCENARIO"),
+        ]
+    )
+    assert keys.item_key("00Q5g00000AbCdEEAZ_1738144800") == (
+        "LEAD#00Q5g00000AbCdEEAZ",
+        "CALL#1738144800#00Q5g00000AbCdEEAZ_1738144800",
+    )
+    assert keys.item_key(INTERACTION_KEY) == (f"INTERACTION#{INTERACTION_KEY}", "SCENARIO")
+
+
+def test_the_store_reads_and_writes_items_in_the_configured_layout(aws: FakeAws) -> None:
+    from atlas_shared.scenario import ScenarioKeys
+    from atlas_shared.settings import KeyLayout
+
+    store = ScenarioStore(TABLE_NAME, keys=ScenarioKeys([KeyLayout(r"^(?P<k>\w+)$", "CALL#{k}", "V1")]))
+    details = {"name": "Ada Lovelace", "company": "Analytical Engines"}
+    scenario = Scenario(INTERACTION_KEY, "text", "Hi!", LEAD_ID, details)
+    assert store.save(scenario, created_at=datetime.now(UTC), expires_at=1893456000)
+    item = aws.dynamodb.get_item(TableName=TABLE_NAME, Key={"PK": {"S": f"CALL#{INTERACTION_KEY}"}, "SK": {"S": "V1"}})[
+        "Item"
+    ]
+    assert item["LeadName"] == {"S": "Ada Lovelace"} and "LeadTitle" not in item
+    assert store.fetch(INTERACTION_KEY) == scenario
+
+
+def test_an_item_without_lead_details_has_no_lead_context(aws: FakeAws) -> None:
+    aws.put_scenario(scenario="text", greeting="Hi!")
+    fetched = ScenarioStore(TABLE_NAME).fetch(INTERACTION_KEY)
+    assert fetched is not None and fetched.lead_context is None

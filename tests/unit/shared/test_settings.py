@@ -121,3 +121,54 @@ def test_get_settings_reads_the_environment_once(monkeypatch: pytest.MonkeyPatch
     reset_settings()
     with pytest.raises(ConfigurationError, match="BEDROCK_MAX_TOKENS"):
         get_settings()
+
+
+# ------------------------------------------------------------------------------------------------ adoption, Salesforce
+
+
+def test_adoption_and_salesforce_defaults_are_todays_behaviour() -> None:
+    from atlas_shared.settings import KeyLayout
+
+    settings = Settings.from_environ({})
+    assert settings.interaction_key_attributes == ("interactionKey",)
+    assert settings.scenario_key_layouts == (KeyLayout(r"^[A-Za-z0-9_-]{8,128}$", "INTERACTION#{key}", "SCENARIO"),)
+    assert settings.salesforce_auth_backoff_seconds == 60 and settings.salesforce_session_timeout_minutes == 120
+
+
+def test_key_layouts_and_attribute_names_are_parsed() -> None:
+    settings = Settings.from_environ(
+        {
+            "INTERACTION_KEY_ATTRIBUTES": '["callKey", "interactionKey"]',
+            "SCENARIO_KEY_LAYOUTS": '[{"key_pattern": "^(?P<lead>\\\\w{18})-(?P<n>\\\\d+)$", '
+            '"partition_key": "LEAD#{lead}", "sort_key": "CALL#{n}"}]',
+            "SALESFORCE_SESSION_TIMEOUT_MINUTES": "15",
+        }
+    )
+    assert settings.interaction_key_attributes == ("callKey", "interactionKey")
+    (layout,) = settings.scenario_key_layouts
+    assert layout.partition_key == "LEAD#{lead}" and layout.compiled().fullmatch("a" * 18 + "-7")
+    assert settings.salesforce_session_timeout_minutes == 15
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "why"),
+    [
+        ("INTERACTION_KEY_ATTRIBUTES", "interactionKey", "JSON list"),
+        ("INTERACTION_KEY_ATTRIBUTES", "[]", "non-empty"),
+        ("INTERACTION_KEY_ATTRIBUTES", '["a b"]', "letters"),
+        ("INTERACTION_KEY_ATTRIBUTES", '["k", "k"]', "twice"),
+        ("SCENARIO_KEY_LAYOUTS", '{"key_pattern": "x"}', "JSON list"),
+        ("SCENARIO_KEY_LAYOUTS", '[{"key_pattern": "(", "partition_key": "P#{key}", "sort_key": "S"}]', "regular"),
+        ("SCENARIO_KEY_LAYOUTS", '[{"key_pattern": "^.+$", "partition_key": "P#{lead}", "sort_key": "S"}]', "lead"),
+        ("SCENARIO_KEY_LAYOUTS", '[{"key_pattern": "^.+$", "partition_key": "P", "sort_key": "S"}]', "share"),
+        ("SCENARIO_KEY_LAYOUTS", '[{"key_pattern": "^.+$", "partition_key": "P#{key", "sort_key": "S"}]', "brace"),
+        ("SCENARIO_KEY_LAYOUTS", '[{"key_pattern": "^.+$", "partition_key": "", "sort_key": "S"}]', "1-1024"),
+        ("SCENARIO_KEY_LAYOUTS", '[{"key_pattern": "^.+$", "partition_key": "{key}"}]', "exactly"),
+        ("SALESFORCE_SESSION_TIMEOUT_MINUTES", "2", "outside"),
+        ("SALESFORCE_AUTH_BACKOFF_SECONDS", "-1", "outside"),
+    ],
+)
+def test_invalid_adoption_settings_name_the_variable(name: str, value: str, why: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_environ({name: value})
+    assert name in str(caught.value) and why in str(caught.value)
