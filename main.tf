@@ -19,8 +19,14 @@ locals {
   }
 
   salesforce_environment = {
-    SALESFORCE_SECRET_ARN     = var.salesforce_secret_arn
-    SECRETS_CACHE_TTL_SECONDS = tostring(var.secrets_cache_ttl_seconds)
+    SALESFORCE_SECRET_ARN              = var.salesforce_secret_arn
+    SECRETS_CACHE_TTL_SECONDS          = tostring(var.secrets_cache_ttl_seconds)
+    SALESFORCE_SESSION_TIMEOUT_MINUTES = tostring(var.salesforce_session_timeout_minutes)
+  }
+
+  # How scenario items are keyed (read by LexFulfillmentHandler, written by GenerateDynamicScenarioHandler).
+  scenario_key_environment = {
+    SCENARIO_KEY_LAYOUTS = jsonencode(var.scenario_key_layouts)
   }
 
   salesforce_policy = {
@@ -50,13 +56,14 @@ locals {
       memory_size                       = 512
       timeout                           = 30
       provisioned_concurrent_executions = 1
-      environment = merge(local.salesforce_environment, {
+      environment = merge(local.salesforce_environment, local.scenario_key_environment, {
         SCENARIO_TABLE_NAME        = local.scenario_table_name
         BEDROCK_MAX_TOKENS         = tostring(var.bedrock.turn.max_tokens)
         BEDROCK_TEMPERATURE        = tostring(var.bedrock.turn.temperature)
         BEDROCK_MAX_SENTENCES      = tostring(var.bedrock.turn.max_sentences)
         BEDROCK_STREAM             = tostring(var.bedrock.turn.streaming)
         CONVERSATION_HISTORY_TURNS = tostring(var.conversation_history_turns)
+        INTERACTION_KEY_ATTRIBUTES = jsonencode(var.interaction_key_attributes)
       }, local.bedrock_environment)
       policy_statements = merge(local.salesforce_policy, {
         scenario_table = {
@@ -75,7 +82,7 @@ locals {
       memory_size                       = 512
       timeout                           = 60
       provisioned_concurrent_executions = 0
-      environment = merge({
+      environment = merge(local.scenario_key_environment, {
         SCENARIO_TABLE_NAME = local.scenario_table_name
         BEDROCK_MAX_TOKENS  = tostring(var.bedrock.scenario.max_tokens)
         BEDROCK_TEMPERATURE = tostring(var.bedrock.scenario.temperature)

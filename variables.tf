@@ -200,6 +200,17 @@ variable "secrets_cache_ttl_seconds" {
   }
 }
 
+variable "salesforce_session_timeout_minutes" {
+  type        = number
+  description = "The Salesforce org's session timeout (Setup > Session Settings > Timeout value, or the connected app's own session policy), in minutes. The handlers log in again before a session idle this long is used, and LexFulfillmentHandler renews it on a greeting turn, instead of a caller's turn paying for INVALID_SESSION_ID and a re-login."
+  default     = 120
+
+  validation {
+    condition     = var.salesforce_session_timeout_minutes >= 5 && var.salesforce_session_timeout_minutes <= 1440 && floor(var.salesforce_session_timeout_minutes) == var.salesforce_session_timeout_minutes
+    error_message = "salesforce_session_timeout_minutes must be a whole number of minutes from 5 to 1440 (Salesforce offers 15 minutes to 24 hours)."
+  }
+}
+
 variable "scenario_table_arn" {
   type        = string
   description = "ARN of the DynamoDB table (string keys PK and SK) that holds the per-call dynamic scenarios."
@@ -207,6 +218,65 @@ variable "scenario_table_arn" {
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}$", var.scenario_table_arn))
     error_message = "scenario_table_arn must be a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)."
+  }
+}
+
+variable "interaction_key_attributes" {
+  type        = list(string)
+  description = "Names of the Lex request/session attributes that carry the call's interaction key, tried in order (the first one present wins). Add the name an existing contact flow or bot already sends when adopting its calls (README: Adopting an existing bot's data)."
+  default     = ["interactionKey"]
+
+  validation {
+    condition     = length(var.interaction_key_attributes) >= 1 && length(var.interaction_key_attributes) <= 5 && length(distinct(var.interaction_key_attributes)) == length(var.interaction_key_attributes)
+    error_message = "interaction_key_attributes must name 1 to 5 distinct attributes."
+  }
+
+  validation {
+    condition     = alltrue([for name in var.interaction_key_attributes : can(regex("^[A-Za-z0-9_.:-]{1,100}$", name))])
+    error_message = "Each of interaction_key_attributes must be 1-100 letters, digits, '_', '.', ':' or '-'."
+  }
+}
+
+variable "scenario_key_layouts" {
+  type = list(object({
+    key_pattern   = string
+    partition_key = string
+    sort_key      = string
+  }))
+  description = "How a scenario item's PK and SK are built from an interaction key, for each form of key. The first layout whose key_pattern (a regular expression the whole key must match) matches is used; partition_key and sort_key are templates in which {key} is the whole key and {name} a named group (?P<name>...) of the pattern. The default is the module's own layout; add the layout of an existing bot's table to read its calls in flight (README: Adopting an existing bot's data)."
+  default = [{
+    key_pattern   = "^[A-Za-z0-9_-]{8,128}$"
+    partition_key = "INTERACTION#{key}"
+    sort_key      = "SCENARIO"
+  }]
+
+  validation {
+    condition     = length(var.scenario_key_layouts) >= 1 && length(var.scenario_key_layouts) <= 10 && length(jsonencode(var.scenario_key_layouts)) <= 2048
+    error_message = "scenario_key_layouts must hold 1 to 10 layouts, together at most 2048 characters of JSON (they travel in a Lambda environment variable)."
+  }
+
+  validation {
+    condition     = alltrue([for l in var.scenario_key_layouts : can(regexall(l.key_pattern, ""))])
+    error_message = "Each key_pattern in scenario_key_layouts must be a valid regular expression."
+  }
+
+  validation {
+    condition = alltrue([for l in var.scenario_key_layouts : alltrue([
+      for t in [l.partition_key, l.sort_key] : length(t) >= 1 && length(t) <= 1024 && !can(regex("[{}]", replace(t, "/\\{[A-Za-z_][A-Za-z0-9_]*\\}/", "")))
+    ])])
+    error_message = "Each partition_key and sort_key in scenario_key_layouts must be 1-1024 characters, with braces only around placeholders such as {key}."
+  }
+
+  validation {
+    condition = alltrue([for l in var.scenario_key_layouts : alltrue([
+      for name in flatten(regexall("\\{([A-Za-z_][A-Za-z0-9_]*)\\}", "${l.partition_key}${l.sort_key}")) : name == "key" || strcontains(l.key_pattern, "(?P<${name}>")
+    ])])
+    error_message = "scenario_key_layouts templates may use {key} and the key_pattern's own named groups (?P<name>...) only."
+  }
+
+  validation {
+    condition     = alltrue([for l in var.scenario_key_layouts : can(regex("\\{[A-Za-z_][A-Za-z0-9_]*\\}", "${l.partition_key}${l.sort_key}"))])
+    error_message = "In each of scenario_key_layouts, partition_key or sort_key must use the key (a placeholder such as {key}); otherwise every call would share one item."
   }
 }
 

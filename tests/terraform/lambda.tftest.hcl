@@ -215,16 +215,19 @@ run "environment_carries_the_settings" {
 
   assert {
     condition = module.lambda_function["LexFulfillmentHandler"].function_configuration.environment_variables == tomap({
-      LOG_LEVEL                  = "INFO"
-      SALESFORCE_SECRET_ARN      = "arn:aws:secretsmanager:us-west-2:123456789012:secret:atlasengine/salesforce-AbCdEf"
-      SECRETS_CACHE_TTL_SECONDS  = "300"
-      SCENARIO_TABLE_NAME        = "AtlasEngineScenarios"
-      BEDROCK_MODEL_ID           = "us.anthropic.claude-haiku-5-5"
-      BEDROCK_MAX_TOKENS         = "150"
-      BEDROCK_TEMPERATURE        = "0.7"
-      BEDROCK_MAX_SENTENCES      = "3"
-      BEDROCK_STREAM             = "true"
-      CONVERSATION_HISTORY_TURNS = "6"
+      LOG_LEVEL                          = "INFO"
+      SALESFORCE_SECRET_ARN              = "arn:aws:secretsmanager:us-west-2:123456789012:secret:atlasengine/salesforce-AbCdEf"
+      SECRETS_CACHE_TTL_SECONDS          = "300"
+      SALESFORCE_SESSION_TIMEOUT_MINUTES = "120"
+      SCENARIO_TABLE_NAME                = "AtlasEngineScenarios"
+      BEDROCK_MODEL_ID                   = "us.anthropic.claude-haiku-5-5"
+      BEDROCK_MAX_TOKENS                 = "150"
+      BEDROCK_TEMPERATURE                = "0.7"
+      BEDROCK_MAX_SENTENCES              = "3"
+      BEDROCK_STREAM                     = "true"
+      CONVERSATION_HISTORY_TURNS         = "6"
+      INTERACTION_KEY_ATTRIBUTES         = "[\"interactionKey\"]"
+      SCENARIO_KEY_LAYOUTS               = "[{\"key_pattern\":\"^[A-Za-z0-9_-]{8,128}$\",\"partition_key\":\"INTERACTION#{key}\",\"sort_key\":\"SCENARIO\"}]"
     })
     error_message = "LexFulfillmentHandler's environment must carry docs/contracts.md's settings (max_tokens 150, temperature 0.7, TTL 300)."
   }
