@@ -172,3 +172,14 @@ def test_invalid_adoption_settings_name_the_variable(name: str, value: str, why:
     with pytest.raises(ConfigurationError) as caught:
         Settings.from_environ({name: value})
     assert name in str(caught.value) and why in str(caught.value)
+
+
+def test_key_layouts_as_terraform_jsonencode_writes_them() -> None:
+    """Terraform's jsonencode escapes < and > as \\u003c and \\u003e; the parser must read them back."""
+    raw = (
+        '[{"key_pattern":"^[A-Za-z0-9_-]{8,128}$","partition_key":"INTERACTION#{key}","sort_key":"SCENARIO"},'
+        '{"key_pattern":"^(?P\\u003clead\\u003e00Q[A-Za-z0-9]{15})\\\\|(?P\\u003cat\\u003e[0-9]{8}T[0-9]{6})$",'
+        '"partition_key":"LEAD#{lead}","sort_key":"CALL#{at}"}]'
+    )
+    layouts = Settings.from_environ({"SCENARIO_KEY_LAYOUTS": raw}).scenario_key_layouts
+    assert layouts[1].compiled().fullmatch("00Q5g00000AbCdEEAZ|20250129T100000")
