@@ -36,7 +36,16 @@ class LexEventError(InvalidInputError):
 
 
 class SecretError(AtlasError):
-    """A Secrets Manager secret could not be read, or its SecretString is not the expected JSON."""
+    """A Secrets Manager secret could not be read, or its SecretString is not the expected JSON.
+
+    Attributes:
+        permanent: True when only a change can fix it (not found, access denied, no KMS decrypt, not a JSON
+            object), False for a throttle, a timeout or no time left.
+        retry_after_seconds: above 0 on a remembered failure (see :mod:`atlas_shared.salesforce`).
+    """
+
+    permanent: bool = False
+    retry_after_seconds: float = 0.0
 
 
 class SalesforceError(AtlasError):

@@ -24,8 +24,9 @@ Recovery, each exactly once:
 Failures that repeat are remembered (per container):
 
 * **Back-off after a rejected login.** When the login fails for a reason only a person can fix (the assertion
-  rejected even after re-reading the secret: wrong key, consumer not approved, user not pre-authorized; or a
-  secret that lacks a field or holds a key that cannot sign), the error is logged once, at ERROR, with what to
+  rejected even after re-reading the secret: wrong key, consumer not approved, user not pre-authorized; a
+  secret that lacks a field or holds a key that cannot sign; a secret that is not there, not readable by the
+  role or not JSON), the error is logged once, at ERROR, with what to
   fix, and remembered for :data:`AUTH_BACKOFF_SECONDS` (``SALESFORCE_AUTH_BACKOFF_SECONDS``). Within that window
   :meth:`SalesforceConnection.get` raises the remembered error again, of the same class (so Step Functions sees
   the same error name), without a secret read or a token request. The first login after the window re-reads the
@@ -64,6 +65,7 @@ from .exceptions import (
     SalesforceError,
     SalesforceRequestError,
     SalesforceUnavailableError,
+    SecretError,
 )
 from .logs import get_logger, log_cache_event
 from .secrets import SecretCache, get_secret_cache
@@ -338,7 +340,7 @@ class SalesforceConnection:
         self._http: Any = None
         self._sf: Any = None
         self._active_at = 0.0  # Salesforce's "last active" time of the session, as far as we can tell
-        self._rejected: SalesforceError | None = None  # the remembered login failure ...
+        self._rejected: SalesforceError | SecretError | None = None  # the remembered login failure ...
         self._rejected_at = 0.0  # ... and when it happened
         self._logged_rejection = ""  # the last rejection logged at ERROR, so a repeat isn't logged again
         self._lock = threading.RLock()
@@ -472,7 +474,7 @@ class SalesforceConnection:
         )
         raise _repeat(remembered, remaining)
 
-    def _remember(self, error: SalesforceError) -> None:
+    def _remember(self, error: SalesforceError | SecretError) -> None:
         """Remember a login failure only a person can fix, and log it at ERROR once (until it changes)."""
         self._rejected, self._rejected_at = error, self._clock()
         message = str(error)
@@ -524,6 +526,10 @@ class SalesforceConnection:
         except (SalesforceAuthError, SalesforceCredentialsError) as exc:
             self._remember(exc)
             raise
+        except SecretError as exc:
+            if exc.permanent:  # not found, access denied, no KMS decrypt, not JSON: no point reading it every turn
+                self._remember(exc)
+            raise
         self._rejected = None
         self._logged_rejection = ""
         _logger.info(
@@ -545,14 +551,16 @@ def _with_advice(rejected: SalesforceAuthError) -> SalesforceAuthError:
     )
 
 
-def _repeat(remembered: SalesforceError, remaining: float) -> SalesforceError:
+def _repeat(remembered: SalesforceError | SecretError, remaining: float) -> SalesforceError | SecretError:
     """A fresh exception of the remembered one's class, saying no request was sent and when the next try comes."""
     message = f"{remembered} [remembered; no login attempt for another {remaining:.0f} s]"
-    repeat: SalesforceError
+    repeat: SalesforceError | SecretError
     if isinstance(remembered, SalesforceAuthError):
         repeat = SalesforceAuthError(message, status=remembered.status, error=remembered.error)
     else:
         repeat = type(remembered)(message)
+        if isinstance(repeat, SecretError):
+            repeat.permanent = True
     repeat.retry_after_seconds = remaining
     return repeat
 

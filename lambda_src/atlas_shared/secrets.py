@@ -98,9 +98,9 @@ class SecretCache:
         try:
             data = json.loads(raw)
         except json.JSONDecodeError:
-            raise SecretError(f"Secret {secret_id} is not JSON; store it as a JSON object") from None
+            raise _permanent(SecretError(f"Secret {secret_id} is not JSON; store it as a JSON object")) from None
         if not isinstance(data, dict):
-            raise SecretError(f"Secret {secret_id} is JSON but not an object; store it as a JSON object")
+            raise _permanent(SecretError(f"Secret {secret_id} is JSON but not an object; store it as a JSON object"))
         return data
 
     def invalidate(self, secret_id: str | None = None) -> None:
@@ -120,16 +120,26 @@ class SecretCache:
             if not is_client_error(exc):
                 raise
             code = error_code(exc)
-            hint = {
-                "ResourceNotFoundException": "check SALESFORCE_SECRET_ARN",
-                "AccessDeniedException": "grant secretsmanager:GetSecretValue on it to the function's role",
-                "DecryptionFailure": "grant kms:Decrypt on the secret's KMS key to the function's role",
-            }.get(code, "retry later")
-            raise SecretError(f"Could not read secret {secret_id} ({code}): {hint}") from exc
+            hint = _PERMANENT_ERRORS.get(code)
+            error = SecretError(f"Could not read secret {secret_id} ({code}): {hint or 'retry later'}")
+            raise (_permanent(error) if hint else error) from exc
         value = response.get("SecretString")
         if not isinstance(value, str):
-            raise SecretError(f"Secret {secret_id} has no SecretString; store the value as text (JSON)")
+            raise _permanent(SecretError(f"Secret {secret_id} has no SecretString; store the value as text (JSON)"))
         return value
+
+
+# Errors only a change to the secret, its key policy or the function's role can fix, with what to change.
+_PERMANENT_ERRORS = {
+    "ResourceNotFoundException": "check SALESFORCE_SECRET_ARN",
+    "AccessDeniedException": "grant secretsmanager:GetSecretValue on it to the function's role",
+    "DecryptionFailure": "grant kms:Decrypt on the secret's KMS key to the function's role",
+}
+
+
+def _permanent(error: SecretError) -> SecretError:
+    error.permanent = True
+    return error
 
 
 _default_cache: SecretCache | None = None

@@ -470,3 +470,21 @@ def test_refresh_if_stale_logs_in_again_only_when_needed(aws: FakeAws, salesforc
     clock.now += 3 * 3600
     salesforce_api.token_unavailable()
     assert connection.refresh_if_stale() is False  # never raises
+
+
+def test_a_secret_that_is_not_there_is_remembered_too(aws: FakeAws, salesforce_api: FakeSalesforce) -> None:
+    from atlas_shared.exceptions import SecretError
+
+    clock = FakeClock()
+    connection = SalesforceConnection(
+        "atlas/no-such-secret", secret_cache=SecretCache(ttl_seconds=300, clock=clock), clock=clock
+    )
+    for _ in range(5):
+        with pytest.raises(SecretError) as caught:
+            connection.get()
+        assert caught.value.permanent and "SALESFORCE_SECRET_ARN" in str(caught.value)
+    assert aws.counter.count("secretsmanager", "GetSecretValue") == 1
+    clock.now += 61
+    with pytest.raises(SecretError):
+        connection.get()
+    assert aws.counter.count("secretsmanager", "GetSecretValue") == 2
