@@ -44,6 +44,9 @@ ScenarioSource = Literal["session", "container", "dynamodb", "missing"]
 _logger = get_logger("scenario")
 
 
+# DynamoDB's key size limits (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html).
+_PARTITION_KEY_MAX_BYTES = 2048
+_SORT_KEY_MAX_BYTES = 1024
 # The Lead's details on the item, by LEAD_CONTEXT_FIELDS name.
 LEAD_ITEM_ATTRIBUTES = {"name": "LeadName", "company": "LeadCompany", "title": "LeadTitle"}
 
@@ -69,7 +72,7 @@ class ScenarioKeys:
         self._reported = False
 
     def item_key(self, interaction_key: str) -> tuple[str, str] | None:
-        """``(PK, SK)`` of the key's item, or ``None`` when the key matches no layout."""
+        """``(PK, SK)`` of the key's item, or ``None`` when the key matches no layout (or makes a key too long)."""
         for layout, pattern in self._compiled:
             match = pattern.fullmatch(interaction_key)
             if match is None:
@@ -80,7 +83,10 @@ class ScenarioKeys:
             def fill(template: str, values: Mapping[str, str] = values) -> str:
                 return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
-            return fill(layout.partition_key), fill(layout.sort_key)
+            partition, sort = fill(layout.partition_key), fill(layout.sort_key)
+            if len(partition.encode()) > _PARTITION_KEY_MAX_BYTES or len(sort.encode()) > _SORT_KEY_MAX_BYTES:
+                return None  # DynamoDB would reject every GetItem with it
+            return partition, sort
         return None
 
     def matches(self, interaction_key: str, *, attribute: str = "") -> bool:

@@ -178,3 +178,12 @@ def test_an_item_without_lead_details_has_no_lead_context(aws: FakeAws) -> None:
     aws.put_scenario(scenario="text", greeting="Hi!")
     fetched = ScenarioStore(TABLE_NAME).fetch(INTERACTION_KEY)
     assert fetched is not None and fetched.lead_context is None
+
+
+def test_a_key_too_long_for_dynamodb_matches_no_layout() -> None:
+    from atlas_shared.scenario import ScenarioKeys
+    from atlas_shared.settings import KeyLayout
+
+    keys = ScenarioKeys([KeyLayout(r"^.+$", "CALL#{key}", "SCENARIO")])
+    assert keys.item_key("k" * 2000) is not None
+    assert keys.item_key("k" * 3000) is None
