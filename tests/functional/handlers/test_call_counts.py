@@ -201,7 +201,7 @@ def test_a_phone_call_generated_by_the_workflow_needs_no_salesforce(
     bedrock.reply(json.dumps({"scenario": SCENARIO, "greeting": GREETING}))
     interaction_key = generate.lambda_handler(load_event("sfn_generate_scenario"), lambda_context)["interaction_key"]
     aws.counter.reset()
-    bedrock.bodies.clear()
+    bedrock.requests.clear()
     call = new_call(interaction_key)
     assert call.turn("question") == {"dynamodb": 1, "bedrock": 1}
     assert "Ada Lovelace" in bedrock.bodies[0]["system"]
