@@ -120,11 +120,20 @@ def test_a_call_the_handler_swallows_still_fails_the_run(key: str, monkeypatch: 
         def __setitem__(self, key: str, value: Any) -> None:
             pass
 
+    class ItemsWithoutLeadDetails(dict):
+        """Items as written before the Lead's details were stored on them: the handler reads the Lead instead."""
+
+        def __setitem__(self, key: str, item: Any) -> None:
+            super().__setitem__(
+                key, {k: v for k, v in item.items() if k not in ("LeadName", "LeadCompany", "LeadTitle")}
+            )
+
     original = sim.Transport.__init__
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
         self.leads = NoLeads()
+        self.scenarios = ItemsWithoutLeadDetails()
 
     monkeypatch.setattr(sim.Transport, "__init__", init)
     with pytest.raises(sim.UnexpectedOutboundCall, match="Salesforce GET"):
