@@ -56,9 +56,10 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
 
-from atlas_shared import bedrock, deadline, lex, runtime
+from atlas_shared import bedrock, deadline, lex, metrics, runtime
 from atlas_shared.bedrock import GenerationConfig, Message
 from atlas_shared.exceptions import AtlasError, ScenarioStoreError
 from atlas_shared.logs import get_logger
@@ -105,9 +106,17 @@ logger = get_logger("lex_fulfillment")
 
 @runtime.entrypoint
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Answer one Lex V2 turn; always returns a valid Lex response (see the module docstring)."""
+    """Answer one Lex V2 turn; always returns a valid Lex response (see the module docstring).
+
+    Emits the turn's duration in ms as the TurnDuration metric by path (``greeting``, ``reply``, ``apology``,
+    ``delegate``; atlas_shared.metrics).
+    """
+    started = time.perf_counter()
+    path = "apology"
     try:
-        return _answer(event)
+        response = _answer(event)
+        path = _turn_path(response)
+        return response
     except Exception as exc:  # the last line of defence: a Lex turn never errors
         logger.error(
             "Turn failed; answering with an apology",
@@ -115,6 +124,19 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             exc_info=not isinstance(exc, AtlasError),
         )
         return lex.fallback_response(event, APOLOGY, drop_attributes=MANAGED_ATTRIBUTES)
+    finally:
+        metrics.put("TurnDuration", (time.perf_counter() - started) * 1000, path)
+
+
+def _turn_path(response: dict[str, Any]) -> str:
+    """The turn's path for TurnDuration: delegate, apology (a Failed intent), greeting or reply."""
+    state = response.get("sessionState") or {}
+    if (state.get("dialogAction") or {}).get("type") == "Delegate":
+        return "delegate"
+    intent = state.get("intent") or {}
+    if intent.get("state") == "Failed":
+        return "apology"
+    return "greeting" if intent.get("name") == GREETING_INTENT else "reply"
 
 
 def _answer(event: dict[str, Any]) -> dict[str, Any]:

@@ -57,7 +57,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from . import deadline, tracing
+from . import deadline, metrics, tracing
 from .exceptions import (
     AtlasError,
     SalesforceAuthError,
@@ -216,6 +216,7 @@ def request_access_token(
 
     url = credentials.token_url
     assertion = build_assertion(credentials, now=clock())
+    metrics.put("SalesforceTokenExchange")
     try:
         response = http.post(
             url,
@@ -438,6 +439,7 @@ class SalesforceConnection:
             if not is_invalid_session(exc):
                 raise translate_error(exc, action) from exc
             log_cache_event(_logger, "EXPIRED", "salesforce_session", reason="INVALID_SESSION_ID", operation=action)
+            metrics.put("SalesforceRelogin")
             with self._lock:
                 if self._sf is sf:
                     self._sf = None

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from . import metrics
 from .clients import error_code, get_client, is_client_error, require_time
 from .exceptions import ConfigurationError, ScenarioStoreError
 from .logs import get_logger, log_cache_event
@@ -223,10 +224,17 @@ class ScenarioStore:
 
     def load(self, interaction_key: str, session_attributes: Mapping[str, str]) -> ScenarioLookup:
         """Find the call's scenario: session attributes, then this container, then DynamoDB (see module doc).
+        Emits one ScenarioLookup metric by where it was found (``session``, ``container``, ``dynamodb``,
+        ``missing``).
 
         Raises:
             ScenarioStoreError: DynamoDB could not be read.
         """
+        lookup = self._load(interaction_key, session_attributes)
+        metrics.put("ScenarioLookup", 1.0, lookup.source)
+        return lookup
+
+    def _load(self, interaction_key: str, session_attributes: Mapping[str, str]) -> ScenarioLookup:
         marker = session_attributes.get(ATTR_SCENARIO_CACHE)
         if marker == "session" and session_attributes.get(ATTR_SCENARIO):
             log_cache_event(_logger, "HIT", "scenario", source="session")

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import metrics
 from .clients import error_code, get_client, is_client_error, require_time
 from .exceptions import SecretError
 from .logs import get_logger, log_cache_event
@@ -114,6 +115,7 @@ class SecretCache:
     def _fetch(self, secret_id: str) -> str:
         require_time("secretsmanager", f"GetSecretValue on {secret_id}", SecretError)
         client = self._client if self._client is not None else get_client("secretsmanager")
+        metrics.put("SecretsManagerRead")
         try:
             response = client.get_secret_value(SecretId=secret_id)
         except Exception as exc:

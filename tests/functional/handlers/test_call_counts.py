@@ -307,3 +307,53 @@ def test_a_rejected_login_is_not_retried_on_every_turn(
     assert out.count('"event":"salesforce_login_rejected"') == 1
     warnings = [line for line in out.splitlines() if '"level":"WARNING"' in line and "salesforce" in line]
     assert len(warnings) <= 2  # the first turn's retry and lookup failure; nothing per later turn
+
+
+# ------------------------------------------------------------------------------------------------ EMF metrics
+
+
+def test_a_call_emits_the_success_metrics_as_valid_emf(
+    aws: FakeAws, new_call: Callable[..., Call], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10 section 1: each read, exchange, lookup and turn is one EMF document in the configured namespace."""
+    import io
+    from pathlib import Path
+
+    import jsonschema
+
+    from atlas_shared import metrics
+
+    schema = json.loads((Path(__file__).parents[2] / "schemas" / "cloudwatch_emf.schema.json").read_text())
+    stream = io.StringIO()
+    monkeypatch.setenv("METRICS_NAMESPACE", "AtlasEngine/test")
+    metrics.set_stream(stream)
+    try:
+        aws.put_scenario(scenario=SCENARIO, greeting=GREETING)
+        call = new_call()
+        call.turn("question")
+        first = [json.loads(line) for line in stream.getvalue().splitlines()]
+        stream.truncate(0)
+        stream.seek(0)
+        call.turn("question", "How much is it?")
+        second = [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        metrics.set_stream(None)
+
+    def names(docs: list[dict[str, Any]]) -> dict[str, Any]:
+        found = {}
+        for doc in docs:
+            jsonschema.validate(doc, schema)
+            [directive] = doc["_aws"]["CloudWatchMetrics"]
+            assert directive["Namespace"] == "AtlasEngine/test"
+            [metric] = directive["Metrics"]
+            breakdown = [k for k in directive["Dimensions"][0] if k != "function"]
+            found[metric["Name"]] = doc[breakdown[0]] if breakdown else doc[metric["Name"]]
+        return found
+
+    first_turn, warm_turn = names(first), names(second)
+    assert first_turn["ScenarioLookup"] == "dynamodb"
+    assert first_turn["SecretsManagerRead"] == 1 and first_turn["SalesforceTokenExchange"] == 1
+    assert first_turn["TurnDuration"] == "reply" and "BedrockLatency" in first_turn
+    assert warm_turn["ScenarioLookup"] in {"session", "container"}
+    assert "SecretsManagerRead" not in warm_turn and "SalesforceTokenExchange" not in warm_turn
+    assert warm_turn["TurnDuration"] == "reply" and warm_turn["BedrockOutputTokens"] >= 0
