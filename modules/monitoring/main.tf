@@ -59,7 +59,7 @@ locals {
     properties = jsonencode({
       markdown = join("\n", [
         "# ${var.name}",
-        "Phase 1 targets: average turn duration < ${var.alarms.average_duration_target_ms} ms, p99 < ${var.alarms.p99_duration_target_ms} ms, Secrets Manager calls < 5 % of invocations. Duration widgets show each function's alias; errors, throttles and concurrency show the whole function.",
+        "Phase 1 targets: average turn duration < ${var.alarms.average_duration_target_ms} ms, p99 < ${var.alarms.p99_duration_target_ms} ms, Secrets Manager calls < 5 % of invocations, cold starts 0 %. Handler metrics (cold starts, Secrets Manager reads, scenario lookups, turn and Bedrock latency) come from the `${var.metrics_namespace}` namespace. Duration widgets show each function's alias; errors, throttles and concurrency show the whole function.",
       ])
     })
   }]
@@ -160,80 +160,136 @@ locals {
     })
   }]
 
-  # Lambda writes one REPORT line per invocation; @initDuration is present only when the invocation
-  # paid for an on-demand init (a cold start). Provisioned instances init before traffic, so no field.
-  cold_start_stats = "stats sum(ispresent(@initDuration)) as coldStarts, count(*) as invocations, 100 * sum(ispresent(@initDuration)) / count(*) as coldStartPct"
+  # Handler metrics in the Embedded Metric Format (lambda_src/atlas_shared/metrics.py is the contract): dimension
+  # `function` = the Lambda function name on every metric, plus at most one of initType, source or path. They are
+  # per function, not per alias, so the rates below divide by AWS/Lambda Invocations with FunctionName alone.
+  # FILL(m, 0) turns a period with no datapoint (no cold start, no secret read) into 0 rather than a gap.
+  # Metric math: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html
 
   cold_start_widgets = concat(
+    [for k in local.function_keys : {
+      type = "metric"
+      properties = jsonencode({
+        title   = "${k} cold starts (% of invocations)"
+        region  = local.region
+        view    = "timeSeries"
+        stacked = false
+        period  = local.period
+        metrics = [
+          [var.metrics_namespace, "ColdStart", "function", var.functions[k].function_name, "initType", "on-demand", { stat = "Sum", id = "ondemand", label = "on-demand cold starts", yAxis = "right" }],
+          [var.metrics_namespace, "ColdStart", "function", var.functions[k].function_name, "initType", "snap-start", { stat = "Sum", id = "snapstart", label = "snap-start cold starts", yAxis = "right" }],
+          ["AWS/Lambda", "Invocations", "FunctionName", var.functions[k].function_name, { stat = "Sum", id = "invocations", visible = false }],
+          [{ expression = "100 * (FILL(ondemand, 0) + FILL(snapstart, 0)) / invocations", label = "Cold-start rate (%)", id = "coldstartrate" }],
+        ]
+        yAxis = { left = { min = 0, label = "%", showUnits = false }, right = { min = 0, label = "Count", showUnits = false } }
+      })
+    }],
+    # Lambda writes one REPORT line per invocation; @initDuration is present only when the invocation paid for an
+    # on-demand init. Init duration has no metric, so this table stays a Logs Insights query.
     [{
       type = "log"
       properties = jsonencode({
-        title  = "Cold starts by function (whole time range)"
+        title  = "Init duration and cold starts by function (REPORT lines, whole time range)"
         region = local.region
         view   = "table"
         query = join(" | ", concat(
           [for k in local.function_keys : "SOURCE '${var.functions[k].log_group_name}'"],
           [join("\n| ", [
             "filter @type = \"REPORT\"",
-            "${local.cold_start_stats}, avg(@initDuration) as avgInitMs, pct(@duration, 99) as p99DurationMs by @log",
-            "sort coldStartPct desc",
+            "stats sum(ispresent(@initDuration)) as coldStarts, count(*) as invocations, avg(@initDuration) as avgInitMs, max(@initDuration) as maxInitMs, pct(@duration, 99) as p99DurationMs by @log",
+            "sort coldStarts desc",
           ])],
         ))
-      })
-    }],
-    [for k in local.function_keys : {
-      type = "log"
-      properties = jsonencode({
-        title  = "${k} cold starts"
-        region = local.region
-        view   = "timeSeries"
-        query = join(" | ", [
-          "SOURCE '${var.functions[k].log_group_name}'",
-          join("\n| ", ["filter @type = \"REPORT\"", "${local.cold_start_stats} by bin(5m)"]),
-        ])
       })
     }],
   )
 
-  # The handlers log one JSON line per cache lookup (docs/contracts.md, "Log events"):
-  # event = cache_hit | cache_miss, cache = secret | scenario | salesforce_session. strcontains returns 1 or 0,
-  # and no cache name contains another, so each indicator below is 1 for exactly one cache.
-  cache_widgets = concat(
-    [{
-      type = "log"
-      properties = jsonencode({
-        title  = "Cache hit rate by cache (%)"
-        region = local.region
-        view   = "timeSeries"
-        query = join(" | ", concat(
-          [for k in local.function_keys : "SOURCE '${var.functions[k].log_group_name}'"],
-          [join("\n| ", [
-            "filter event = \"cache_hit\" or event = \"cache_miss\"",
-            "fields strcontains(event, \"cache_hit\") as hit, strcontains(cache, \"secret\") as isSecret, strcontains(cache, \"scenario\") as isScenario, strcontains(cache, \"salesforce_session\") as isSalesforceSession",
-            "fields hit * isSecret as secretHit, hit * isScenario as scenarioHit, hit * isSalesforceSession as salesforceSessionHit",
-            "stats 100 * sum(secretHit) / sum(isSecret) as secretHitPct, 100 * sum(scenarioHit) / sum(isScenario) as scenarioHitPct, 100 * sum(salesforceSessionHit) / sum(isSalesforceSession) as salesforceSessionHitPct by bin(5m)",
-          ])],
-        ))
-      })
-    }],
-    # A secret cache miss is the one path that calls Secrets Manager GetSecretValue; REPORT lines count invocations
-    # (only REPORT lines carry @billedDuration). Phase 1 success metric: below 5 %.
+  scenario_sources = ["session", "container", "dynamodb", "missing"]
+
+  handler_metric_widgets = concat(
+    # Phase 1 success metric: Secrets Manager calls below 5 % of invocations.
     length(local.secrets_function_keys) == 0 ? [] : [{
-      type = "log"
+      type = "metric"
       properties = jsonencode({
-        title  = "Secrets Manager calls per invocation (%, target < 5)"
-        region = local.region
-        view   = "timeSeries"
-        query = join(" | ", concat(
-          [for k in local.secrets_function_keys : "SOURCE '${var.functions[k].log_group_name}'"],
-          [join("\n| ", [
-            "filter @type = \"REPORT\" or (event = \"cache_miss\" and cache = \"secret\")",
-            "stats sum(ispresent(event)) as secretsManagerCalls, sum(ispresent(@billedDuration)) as invocations, 100 * sum(ispresent(event)) / sum(ispresent(@billedDuration)) as secretsManagerCallPct by bin(5m)",
-          ])],
-        ))
+        title   = "Secrets Manager reads per invocation (%, target < 5)"
+        region  = local.region
+        view    = "timeSeries"
+        stacked = false
+        period  = local.period
+        metrics = concat(
+          [for i, k in local.secrets_function_keys : [
+            var.metrics_namespace, "SecretsManagerRead", "function", var.functions[k].function_name, { stat = "Sum", id = "reads${i}", visible = false },
+          ]],
+          [for i, k in local.secrets_function_keys : [
+            "AWS/Lambda", "Invocations", "FunctionName", var.functions[k].function_name, { stat = "Sum", id = "invocations${i}", visible = false },
+          ]],
+          [for i, k in local.secrets_function_keys : [
+            { expression = "100 * FILL(reads${i}, 0) / invocations${i}", label = k, id = "share${i}" },
+          ]],
+        )
+        annotations = { horizontal = [{ label = "Target (5 %)", value = 5, color = "#d62728" }] }
+        yAxis       = { left = { min = 0, label = "%", showUnits = false } }
       })
     }],
+    !contains(keys(var.functions), var.lex_function_key) ? [] : [
+      {
+        type = "metric"
+        properties = jsonencode({
+          title   = "${var.lex_function_key} scenario cache hit rate (%)"
+          region  = local.region
+          view    = "timeSeries"
+          stacked = false
+          period  = local.period
+          metrics = concat(
+            [for s in local.scenario_sources : [
+              var.metrics_namespace, "ScenarioLookup", "function", var.functions[var.lex_function_key].function_name, "source", s,
+              { stat = "Sum", id = s, label = "${s} lookups", yAxis = "right" },
+            ]],
+            [[{
+              expression = "100 * (FILL(session, 0) + FILL(container, 0)) / (FILL(session, 0) + FILL(container, 0) + FILL(dynamodb, 0) + FILL(missing, 0))"
+              label      = "Hit rate (session or container, %)"
+              id         = "hitrate"
+            }]],
+          )
+          yAxis = { left = { min = 0, max = 100, label = "%", showUnits = false }, right = { min = 0, label = "Count", showUnits = false } }
+        })
+      },
+      {
+        type = "metric"
+        properties = jsonencode({
+          title   = "${var.lex_function_key} turn duration by path (p99)"
+          region  = local.region
+          view    = "timeSeries"
+          stacked = false
+          period  = local.period
+          metrics = [for p in ["greeting", "reply", "apology", "delegate"] : [
+            var.metrics_namespace, "TurnDuration", "function", var.functions[var.lex_function_key].function_name, "path", p, { stat = "p99", label = p },
+          ]]
+          annotations = local.latency_annotations
+          yAxis       = local.milliseconds_axis
+        })
+      },
+    ],
   )
+
+  # What each function's Bedrock call takes as the handler measures it (BedrockLatency, by function), beside
+  # AWS/Bedrock's InvocationLatency for the model.
+  bedrock_function_keys = [for k in local.function_keys : k if contains(var.bedrock_function_keys, k)]
+
+  handler_bedrock_widgets = length(local.bedrock_function_keys) == 0 ? [] : [{
+    type = "metric"
+    properties = jsonencode({
+      title   = "Bedrock latency seen by the handlers (p50, p99)"
+      region  = local.region
+      view    = "timeSeries"
+      stacked = false
+      period  = local.period
+      metrics = [for pair in setproduct(local.bedrock_function_keys, ["p50", "p99"]) : [
+        var.metrics_namespace, "BedrockLatency", "function", var.functions[pair[0]].function_name, { stat = pair[1], label = "${pair[0]} ${pair[1]}" },
+      ]]
+      yAxis = local.milliseconds_axis
+    })
+  }]
 
   bedrock_widgets = local.bedrock_model_dimension == null ? [] : [
     {
@@ -306,8 +362,8 @@ locals {
     { width = 8, height = 6, widgets = local.health_widgets },
     { width = 8, height = 6, widgets = concat(local.provisioned_concurrency_widgets, local.provisioned_allocation_widgets) },
     { width = 8, height = 6, widgets = local.cold_start_widgets },
-    { width = 12, height = 6, widgets = local.cache_widgets },
-    { width = 12, height = 6, widgets = local.bedrock_widgets },
+    { width = 8, height = 6, widgets = local.handler_metric_widgets },
+    { width = 8, height = 6, widgets = concat(slice(local.bedrock_widgets, 0, min(1, length(local.bedrock_widgets))), local.handler_bedrock_widgets, slice(local.bedrock_widgets, min(1, length(local.bedrock_widgets)), length(local.bedrock_widgets))) },
     { width = 12, height = 6, widgets = local.step_functions_widgets },
   ] : s if length(s.widgets) > 0]
 
@@ -405,6 +461,123 @@ resource "aws_cloudwatch_metric_alarm" "provisioned_concurrency_spillover" {
   }
   statistic           = "Sum"
   period              = var.alarms.period_seconds
+  evaluation_periods  = var.alarms.evaluation_periods
+  datapoints_to_alarm = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  actions_enabled = true
+  alarm_actions   = local.alarm_actions
+  ok_actions      = local.alarm_actions
+
+  tags = var.tags
+}
+
+# Phase 1 success metric as an alarm: Secrets Manager reads above 5 % of the Lex code hook's invocations, sustained
+# like the latency alarm (a share, not an event). Metric math over the handler's SecretsManagerRead and Lambda's
+# Invocations (FunctionName only, as the EMF `function` dimension is the function name).
+resource "aws_cloudwatch_metric_alarm" "lex_secrets_manager_share" {
+  count = var.alarms.enabled && contains(local.secrets_function_keys, var.lex_function_key) ? 1 : 0
+
+  alarm_name        = "${var.name}-${var.lex_function_key}-secrets-manager-share"
+  alarm_description = "More than 5 % of ${var.functions[var.lex_function_key].function_name} invocations read Secrets Manager (SecretsManagerRead in ${var.metrics_namespace}) for ${var.alarms.evaluation_periods} periods of ${var.alarms.period_seconds} s: the secrets cache is not holding (short TTL, containers recycled, or cold starts)."
+
+  metric_query {
+    id          = "reads"
+    return_data = false
+    metric {
+      namespace   = var.metrics_namespace
+      metric_name = "SecretsManagerRead"
+      dimensions  = { function = var.functions[var.lex_function_key].function_name }
+      stat        = "Sum"
+      period      = var.alarms.period_seconds
+    }
+  }
+
+  metric_query {
+    id          = "invocations"
+    return_data = false
+    metric {
+      namespace   = "AWS/Lambda"
+      metric_name = "Invocations"
+      dimensions  = { FunctionName = var.functions[var.lex_function_key].function_name }
+      stat        = "Sum"
+      period      = var.alarms.period_seconds
+    }
+  }
+
+  metric_query {
+    id          = "share"
+    expression  = "100 * FILL(reads, 0) / invocations"
+    label       = "Secrets Manager reads (% of invocations)"
+    return_data = true
+  }
+
+  evaluation_periods  = var.alarms.evaluation_periods
+  datapoints_to_alarm = var.alarms.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 5
+  treat_missing_data  = "notBreaching"
+
+  actions_enabled = true
+  alarm_actions   = local.alarm_actions
+  ok_actions      = local.alarm_actions
+
+  tags = var.tags
+}
+
+# A caller-visible cold start of the Lex code hook (ColdStart with initType on-demand or snap-start; a
+# provisioned-concurrency init emits 0). Plan target: 0 %. Fires on the first bad period like the count alarms.
+resource "aws_cloudwatch_metric_alarm" "lex_cold_start_rate" {
+  count = var.alarms.enabled && contains(keys(var.functions), var.lex_function_key) ? 1 : 0
+
+  alarm_name        = "${var.name}-${var.lex_function_key}-cold-start-rate"
+  alarm_description = "${var.functions[var.lex_function_key].function_name} had a caller-visible cold start (ColdStart, initType on-demand or snap-start, in ${var.metrics_namespace}) in a ${var.alarms.period_seconds} s period; the Phase 1 target is 0 %. Check provisioned concurrency and spillover on the dashboard."
+
+  metric_query {
+    id          = "ondemand"
+    return_data = false
+    metric {
+      namespace   = var.metrics_namespace
+      metric_name = "ColdStart"
+      dimensions  = { function = var.functions[var.lex_function_key].function_name, initType = "on-demand" }
+      stat        = "Sum"
+      period      = var.alarms.period_seconds
+    }
+  }
+
+  metric_query {
+    id          = "snapstart"
+    return_data = false
+    metric {
+      namespace   = var.metrics_namespace
+      metric_name = "ColdStart"
+      dimensions  = { function = var.functions[var.lex_function_key].function_name, initType = "snap-start" }
+      stat        = "Sum"
+      period      = var.alarms.period_seconds
+    }
+  }
+
+  metric_query {
+    id          = "invocations"
+    return_data = false
+    metric {
+      namespace   = "AWS/Lambda"
+      metric_name = "Invocations"
+      dimensions  = { FunctionName = var.functions[var.lex_function_key].function_name }
+      stat        = "Sum"
+      period      = var.alarms.period_seconds
+    }
+  }
+
+  metric_query {
+    id          = "coldstartrate"
+    expression  = "100 * (FILL(ondemand, 0) + FILL(snapstart, 0)) / invocations"
+    label       = "Cold-start rate (% of invocations)"
+    return_data = true
+  }
+
   evaluation_periods  = var.alarms.evaluation_periods
   datapoints_to_alarm = 1
   comparison_operator = "GreaterThanThreshold"

@@ -17,6 +17,8 @@ output "alarm_arns" {
   description = "ARN of each CloudWatch alarm, keyed by the alarm name without the \"<name>-\" prefix, e.g. \"LexFulfillmentHandler-p99-duration\", \"CreateLeadHandler-errors\", \"workflow-executions-failed\". Empty when alarms are disabled."
   value = merge(
     { for a in aws_cloudwatch_metric_alarm.lex_p99_duration : trimprefix(a.alarm_name, "${var.name}-") => a.arn },
+    { for a in aws_cloudwatch_metric_alarm.lex_secrets_manager_share : trimprefix(a.alarm_name, "${var.name}-") => a.arn },
+    { for a in aws_cloudwatch_metric_alarm.lex_cold_start_rate : trimprefix(a.alarm_name, "${var.name}-") => a.arn },
     { for a in aws_cloudwatch_metric_alarm.provisioned_concurrency_spillover : trimprefix(a.alarm_name, "${var.name}-") => a.arn },
     { for a in aws_cloudwatch_metric_alarm.errors : trimprefix(a.alarm_name, "${var.name}-") => a.arn },
     { for a in aws_cloudwatch_metric_alarm.throttles : trimprefix(a.alarm_name, "${var.name}-") => a.arn },
@@ -28,6 +30,8 @@ output "alarm_names" {
   description = "Name of each CloudWatch alarm, keyed like alarm_arns."
   value = merge(
     { for a in aws_cloudwatch_metric_alarm.lex_p99_duration : trimprefix(a.alarm_name, "${var.name}-") => a.alarm_name },
+    { for a in aws_cloudwatch_metric_alarm.lex_secrets_manager_share : trimprefix(a.alarm_name, "${var.name}-") => a.alarm_name },
+    { for a in aws_cloudwatch_metric_alarm.lex_cold_start_rate : trimprefix(a.alarm_name, "${var.name}-") => a.alarm_name },
     { for a in aws_cloudwatch_metric_alarm.provisioned_concurrency_spillover : trimprefix(a.alarm_name, "${var.name}-") => a.alarm_name },
     { for a in aws_cloudwatch_metric_alarm.errors : trimprefix(a.alarm_name, "${var.name}-") => a.alarm_name },
     { for a in aws_cloudwatch_metric_alarm.throttles : trimprefix(a.alarm_name, "${var.name}-") => a.alarm_name },
@@ -36,10 +40,12 @@ output "alarm_names" {
 }
 
 output "alarm_configurations" {
-  description = "What each alarm watches and when it fires, keyed like alarm_arns: alarm_name, namespace, metric_name, dimensions, statistic or extended_statistic, comparison_operator, threshold, period (s), evaluation_periods, datapoints_to_alarm, alarm_actions and ok_actions (lists, empty when none). For review and tests."
+  description = "What each alarm watches and when it fires, keyed like alarm_arns: alarm_name, namespace, metric_name, dimensions, statistic or extended_statistic, comparison_operator, threshold, period (s), evaluation_periods, datapoints_to_alarm, alarm_actions and ok_actions (lists, empty when none), metric_queries (metric-math alarms: id, expression, return_data, metric; empty otherwise). For review and tests."
   value = {
     for a in concat(
       aws_cloudwatch_metric_alarm.lex_p99_duration,
+      aws_cloudwatch_metric_alarm.lex_secrets_manager_share,
+      aws_cloudwatch_metric_alarm.lex_cold_start_rate,
       values(aws_cloudwatch_metric_alarm.provisioned_concurrency_spillover),
       values(aws_cloudwatch_metric_alarm.errors),
       values(aws_cloudwatch_metric_alarm.throttles),
@@ -59,6 +65,19 @@ output "alarm_configurations" {
       datapoints_to_alarm = a.datapoints_to_alarm
       alarm_actions       = a.alarm_actions == null ? [] : sort(a.alarm_actions)
       ok_actions          = a.ok_actions == null ? [] : sort(a.ok_actions)
+      # Metric-math alarms: each query's id, expression (or null) and metric (namespace, metric_name, dimensions,
+      # stat; or null); empty for single-metric alarms.
+      metric_queries = [for q in a.metric_query : {
+        id          = q.id
+        expression  = q.expression != "" ? q.expression : null
+        return_data = q.return_data
+        metric = length(q.metric) == 0 ? null : {
+          namespace   = q.metric[0].namespace
+          metric_name = q.metric[0].metric_name
+          dimensions  = q.metric[0].dimensions
+          stat        = q.metric[0].stat
+        }
+      }]
     }
   }
 }

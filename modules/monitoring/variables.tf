@@ -61,7 +61,7 @@ variable "lex_function_key" {
 
 variable "secrets_function_keys" {
   type        = list(string)
-  description = "Keys in var.functions of the functions that read the Salesforce secret through the secrets cache. The \"Secrets Manager calls per invocation\" widget counts their invocations only, so functions that never read a secret do not dilute the Phase 1 success metric (< 5 %). Keys absent from var.functions are ignored."
+  description = "Keys in var.functions of the functions that read the Salesforce secret through the secrets cache. The \"Secrets Manager reads per invocation\" widget divides their SecretsManagerRead by their own Invocations, so functions that never read a secret do not dilute the Phase 1 success metric (< 5 %). Keys absent from var.functions are ignored."
   default     = ["LexFulfillmentHandler", "CreateLeadHandler", "UpdateLeadHandler"]
 }
 
@@ -145,4 +145,22 @@ variable "tags" {
   type        = map(string)
   description = "Tags added to every alarm (CloudWatch dashboards take no tags)."
   default     = {}
+}
+
+variable "metrics_namespace" {
+  type        = string
+  description = "CloudWatch namespace of the handlers' Embedded Metric Format metrics (METRICS_NAMESPACE; lambda_src/atlas_shared/metrics.py): ColdStart, SecretsManagerRead, ScenarioLookup, BedrockLatency, TurnDuration, ... The cold-start rate, Secrets Manager share, scenario cache hit rate, handler Bedrock latency and turn duration widgets, and the Secrets Manager share and cold-start rate alarms, read it."
+  default     = "AtlasEngine"
+
+  validation {
+    # PutMetricData: 1-255 characters; namespaces starting with "AWS/" are reserved for AWS services.
+    condition     = length(var.metrics_namespace) >= 1 && length(var.metrics_namespace) <= 255 && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "metrics_namespace must be 1-255 characters and must not start with \"AWS/\" (reserved for AWS services)."
+  }
+}
+
+variable "bedrock_function_keys" {
+  type        = list(string)
+  description = "Keys in var.functions of the functions that call Bedrock; the \"Bedrock latency seen by the handlers\" widget draws their BedrockLatency p50 and p99. Keys absent from var.functions are ignored."
+  default     = ["LexFulfillmentHandler", "GenerateDynamicScenarioHandler"]
 }

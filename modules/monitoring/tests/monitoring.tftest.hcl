@@ -187,34 +187,85 @@ run "dashboard_shows_the_phase1_metrics" {
     error_message = "One widget must draw provisioned concurrency in use and allocated (in use / utilization, the utilization row hidden)."
   }
 
+  # Handler EMF metrics (namespace AtlasEngine by default; lambda_src/atlas_shared/metrics.py).
   assert {
-    condition = alltrue([for k, f in var.functions : length([for w in [for w in jsondecode(output.dashboard_body).widgets : w if w.type == "log"] : w
-      if w.properties.title == "${k} cold starts" &&
-      flatten(regexall("SOURCE '([^']+)'", w.properties.query)) == [f.log_group_name] &&
-      strcontains(w.properties.query, "filter @type = \"REPORT\"") &&
-      strcontains(w.properties.query, "ispresent(@initDuration)") &&
-      strcontains(w.properties.query, "by bin(5m)")
-    ]) == 1])
-    error_message = "Each function needs a cold start widget that SOURCEs its own log group and counts REPORT lines with @initDuration."
+    condition = alltrue([for k, f in var.functions : [for w in jsondecode(output.dashboard_body).widgets : w.properties.metrics
+      if w.type == "metric" && try(w.properties.title, "") == "${k} cold starts (% of invocations)"
+      ] == [[
+        ["AtlasEngine", "ColdStart", "function", f.function_name, "initType", "on-demand", { stat = "Sum", id = "ondemand", label = "on-demand cold starts", yAxis = "right" }],
+        ["AtlasEngine", "ColdStart", "function", f.function_name, "initType", "snap-start", { stat = "Sum", id = "snapstart", label = "snap-start cold starts", yAxis = "right" }],
+        ["AWS/Lambda", "Invocations", "FunctionName", f.function_name, { stat = "Sum", id = "invocations", visible = false }],
+        [{ expression = "100 * (FILL(ondemand, 0) + FILL(snapstart, 0)) / invocations", label = "Cold-start rate (%)", id = "coldstartrate" }],
+    ]]])
+    error_message = "Each function needs one cold-start rate widget: 100 * (on-demand + snap-start ColdStart) / Invocations (FunctionName only), missing ColdStart filled with 0."
   }
 
   assert {
-    condition = length([for w in [for w in jsondecode(output.dashboard_body).widgets : w if w.type == "log"] : w
-      if strcontains(w.properties.query, "cache_hit") &&
-      toset(flatten(regexall("SOURCE '([^']+)'", w.properties.query))) == toset([for f in values(var.functions) : f.log_group_name]) &&
-      alltrue([for c in ["secret", "scenario", "salesforce_session"] : strcontains(w.properties.query, "\"${c}\"")])
-    ]) == 1
-    error_message = "The cache hit rate widget must SOURCE every function's log group and split by secret, scenario and salesforce_session."
+    condition = [for w in jsondecode(output.dashboard_body).widgets : [
+      [for r in w.properties.metrics : r[0].expression if length(r) == 1],
+      [for r in w.properties.metrics : "${r[0]}/${r[1]}/${r[2]}=${r[3]}/${r[4].id}" if length(r) > 1],
+      [for a in w.properties.annotations.horizontal : a.value],
+      ] if w.type == "metric" && try(w.properties.title, "") == "Secrets Manager reads per invocation (%, target < 5)"] == [[
+      ["100 * FILL(reads0, 0) / invocations0", "100 * FILL(reads1, 0) / invocations1", "100 * FILL(reads2, 0) / invocations2"],
+      [
+        "AtlasEngine/SecretsManagerRead/function=test-LexFulfillmentHandler/reads0",
+        "AtlasEngine/SecretsManagerRead/function=test-CreateLeadHandler/reads1",
+        "AtlasEngine/SecretsManagerRead/function=test-UpdateLeadHandler/reads2",
+        "AWS/Lambda/Invocations/FunctionName=test-LexFulfillmentHandler/invocations0",
+        "AWS/Lambda/Invocations/FunctionName=test-CreateLeadHandler/invocations1",
+        "AWS/Lambda/Invocations/FunctionName=test-UpdateLeadHandler/invocations2",
+      ],
+      [5],
+    ]]
+    error_message = "The Secrets Manager share widget must divide SecretsManagerRead by Invocations for the three functions that read the secret (Lex first), with the 5 % target drawn."
   }
 
   assert {
-    condition = length([for w in [for w in jsondecode(output.dashboard_body).widgets : w if w.type == "log"] : w
-      if strcontains(w.properties.query, "cache = \"secret\"") && strcontains(w.properties.query, "cache_miss") &&
-      toset(flatten(regexall("SOURCE '([^']+)'", w.properties.query))) == toset([
-        "/aws/lambda/test-LexFulfillmentHandler", "/aws/lambda/test-CreateLeadHandler", "/aws/lambda/test-UpdateLeadHandler",
-      ])
-    ]) == 1
-    error_message = "The Secrets Manager share widget must SOURCE the three functions that read the secret."
+    condition = [for w in jsondecode(output.dashboard_body).widgets : [
+      [for r in w.properties.metrics : r[0].expression if length(r) == 1],
+      [for r in w.properties.metrics : "${r[1]}/${r[3]}/${r[4]}=${r[5]}/${r[6].id}" if length(r) > 1],
+      ] if w.type == "metric" && try(w.properties.title, "") == "LexFulfillmentHandler scenario cache hit rate (%)"] == [[
+      ["100 * (FILL(session, 0) + FILL(container, 0)) / (FILL(session, 0) + FILL(container, 0) + FILL(dynamodb, 0) + FILL(missing, 0))"],
+      [for s in ["session", "container", "dynamodb", "missing"] : "ScenarioLookup/test-LexFulfillmentHandler/source=${s}/${s}"],
+    ]]
+    error_message = "The scenario cache hit rate must be (session + container) / all four ScenarioLookup sources of the Lex function."
+  }
+
+  assert {
+    condition = [for w in jsondecode(output.dashboard_body).widgets : [for r in w.properties.metrics : "${r[0]}/${r[1]}/${r[3]}/${r[4]}=${r[5]}/${r[6].stat}"]
+      if w.type == "metric" && try(w.properties.title, "") == "LexFulfillmentHandler turn duration by path (p99)"] == [[
+        for p in ["greeting", "reply", "apology", "delegate"] : "AtlasEngine/TurnDuration/test-LexFulfillmentHandler/path=${p}/p99"
+    ]]
+    error_message = "The Lex function's TurnDuration p99 must be drawn for each path."
+  }
+
+  assert {
+    condition = [for w in jsondecode(output.dashboard_body).widgets : [for r in w.properties.metrics : "${r[0]}/${r[1]}/${r[2]}=${r[3]}/${r[4].stat}"]
+      if w.type == "metric" && try(w.properties.title, "") == "Bedrock latency seen by the handlers (p50, p99)"] == [[
+        "AtlasEngine/BedrockLatency/function=test-LexFulfillmentHandler/p50",
+        "AtlasEngine/BedrockLatency/function=test-LexFulfillmentHandler/p99",
+        "AtlasEngine/BedrockLatency/function=test-GenerateDynamicScenarioHandler/p50",
+        "AtlasEngine/BedrockLatency/function=test-GenerateDynamicScenarioHandler/p99",
+    ]]
+    error_message = "BedrockLatency p50 and p99 must be drawn for the functions that call Bedrock."
+  }
+
+  assert {
+    # The Bedrock row: AWS/Bedrock latency, the handlers' BedrockLatency beside it, then output tokens.
+    condition = [for w in jsondecode(output.dashboard_body).widgets : w.properties.title if w.type == "metric" && strcontains(try(w.properties.title, ""), "Bedrock")] == [
+      "Bedrock invocation latency (anthropic.claude-3-5-sonnet-20240620-v1:0)",
+      "Bedrock latency seen by the handlers (p50, p99)",
+      "Bedrock output tokens (anthropic.claude-3-5-sonnet-20240620-v1:0)",
+    ]
+    error_message = "The handlers' Bedrock latency widget must sit beside the AWS/Bedrock latency widget."
+  }
+
+  assert {
+    # Replaced by metrics: no log widget parses cache_hit/cache_miss lines any more; the REPORT table (init duration) stays.
+    condition = [for w in jsondecode(output.dashboard_body).widgets : w.properties.title if w.type == "log" && !strcontains(try(w.properties.query, ""), "cache_")] == [
+      "Init duration and cold starts by function (REPORT lines, whole time range)",
+    ] && length([for w in jsondecode(output.dashboard_body).widgets : w if w.type == "log"]) == 1
+    error_message = "The only log widget left is the init duration table; cold starts, cache hit rate and Secrets Manager share come from metrics."
   }
 
   assert {
@@ -311,6 +362,7 @@ run "alarms_use_default_thresholds" {
   assert {
     condition = alltrue([for a in concat(
       aws_cloudwatch_metric_alarm.lex_p99_duration, values(aws_cloudwatch_metric_alarm.errors), values(aws_cloudwatch_metric_alarm.throttles),
+      aws_cloudwatch_metric_alarm.lex_secrets_manager_share, aws_cloudwatch_metric_alarm.lex_cold_start_rate,
       values(aws_cloudwatch_metric_alarm.provisioned_concurrency_spillover), aws_cloudwatch_metric_alarm.workflow_executions_failed,
     ) : startswith(a.alarm_name, "test-AtlasEngine-") && length(a.alarm_actions) == 0 && length(a.ok_actions) == 0 && a.tags["Environment"] == "test"])
     error_message = "Alarm names start with var.name; without an SNS topic the actions are empty."
@@ -319,6 +371,7 @@ run "alarms_use_default_thresholds" {
   assert {
     condition = toset(keys(output.alarm_arns)) == toset(concat(
       ["LexFulfillmentHandler-p99-duration", "LexFulfillmentHandler-provisioned-concurrency-spillover", "workflow-executions-failed"],
+      ["LexFulfillmentHandler-secrets-manager-share", "LexFulfillmentHandler-cold-start-rate"],
       [for k in keys(var.functions) : "${k}-errors"], [for k in keys(var.functions) : "${k}-throttles"],
     ))
     error_message = "alarm_arns must be keyed by alarm name without the prefix."
@@ -363,6 +416,7 @@ run "overridden_thresholds_and_sns_actions" {
   assert {
     condition = alltrue([for a in concat(
       aws_cloudwatch_metric_alarm.lex_p99_duration, values(aws_cloudwatch_metric_alarm.errors), values(aws_cloudwatch_metric_alarm.throttles),
+      aws_cloudwatch_metric_alarm.lex_secrets_manager_share, aws_cloudwatch_metric_alarm.lex_cold_start_rate,
       values(aws_cloudwatch_metric_alarm.provisioned_concurrency_spillover), aws_cloudwatch_metric_alarm.workflow_executions_failed,
       ) : a.alarm_actions == toset(["arn:aws:sns:us-west-2:123456789012:atlas-alerts"]) && a.ok_actions == toset(["arn:aws:sns:us-west-2:123456789012:atlas-alerts"])
     ])
@@ -407,7 +461,8 @@ run "alarms_disabled" {
     condition = (
       length(aws_cloudwatch_metric_alarm.lex_p99_duration) + length(aws_cloudwatch_metric_alarm.errors) +
       length(aws_cloudwatch_metric_alarm.throttles) + length(aws_cloudwatch_metric_alarm.provisioned_concurrency_spillover) +
-      length(aws_cloudwatch_metric_alarm.workflow_executions_failed) == 0
+      length(aws_cloudwatch_metric_alarm.workflow_executions_failed) + length(aws_cloudwatch_metric_alarm.lex_secrets_manager_share) +
+      length(aws_cloudwatch_metric_alarm.lex_cold_start_rate) == 0
     )
     error_message = "alarms.enabled = false must create no alarms."
   }
@@ -601,4 +656,85 @@ run "autoscaling_min_above_max_is_rejected" {
   }
 
   expect_failures = [var.functions]
+}
+
+run "metric_math_alarms_on_the_handler_metrics" {
+  command = plan
+
+  variables {
+    metrics_namespace = "Custom/Atlas"
+  }
+
+  assert {
+    condition = output.alarm_configurations["LexFulfillmentHandler-secrets-manager-share"].threshold == 5 && (
+      output.alarm_configurations["LexFulfillmentHandler-secrets-manager-share"].comparison_operator == "GreaterThanThreshold") && (
+      output.alarm_configurations["LexFulfillmentHandler-secrets-manager-share"].datapoints_to_alarm == 5) && (
+      output.alarm_configurations["LexFulfillmentHandler-secrets-manager-share"].metric_name == null) && (
+      { for q in output.alarm_configurations["LexFulfillmentHandler-secrets-manager-share"].metric_queries : q.id => (
+        q.expression != null ? "${q.expression} return=${q.return_data}" : "${q.metric.namespace}/${q.metric.metric_name}/${jsonencode(q.metric.dimensions)}/${q.metric.stat} return=${q.return_data}"
+        ) } == {
+        reads       = "Custom/Atlas/SecretsManagerRead/{\"function\":\"test-LexFulfillmentHandler\"}/Sum return=false"
+        invocations = "AWS/Lambda/Invocations/{\"FunctionName\":\"test-LexFulfillmentHandler\"}/Sum return=false"
+        share       = "100 * FILL(reads, 0) / invocations return=true"
+    })
+    error_message = "The Secrets Manager share alarm is 100 * SecretsManagerRead / Invocations of the Lex function > 5, sustained over evaluation_periods."
+  }
+
+  assert {
+    condition = output.alarm_configurations["LexFulfillmentHandler-cold-start-rate"].threshold == 0 && (
+      output.alarm_configurations["LexFulfillmentHandler-cold-start-rate"].datapoints_to_alarm == 1) && (
+      { for q in output.alarm_configurations["LexFulfillmentHandler-cold-start-rate"].metric_queries : q.id => (
+        q.expression != null ? "${q.expression} return=${q.return_data}" : "${q.metric.namespace}/${q.metric.metric_name}/${jsonencode(q.metric.dimensions)}/${q.metric.stat} return=${q.return_data}"
+        ) } == {
+        ondemand      = "Custom/Atlas/ColdStart/{\"function\":\"test-LexFulfillmentHandler\",\"initType\":\"on-demand\"}/Sum return=false"
+        snapstart     = "Custom/Atlas/ColdStart/{\"function\":\"test-LexFulfillmentHandler\",\"initType\":\"snap-start\"}/Sum return=false"
+        invocations   = "AWS/Lambda/Invocations/{\"FunctionName\":\"test-LexFulfillmentHandler\"}/Sum return=false"
+        coldstartrate = "100 * (FILL(ondemand, 0) + FILL(snapstart, 0)) / invocations return=true"
+    })
+    error_message = "The cold-start rate alarm fires on the first period with an on-demand or snap-start ColdStart of the Lex function."
+  }
+
+  assert {
+    condition = alltrue([for a in concat(aws_cloudwatch_metric_alarm.lex_secrets_manager_share, aws_cloudwatch_metric_alarm.lex_cold_start_rate) :
+    a.treat_missing_data == "notBreaching" && a.evaluation_periods == 5 && alltrue([for q in a.metric_query : try(q.metric[0].period, 60) == 60])])
+    error_message = "The metric-math alarms use the alarm period settings and treat missing data as not breaching."
+  }
+
+  assert {
+    condition     = strcontains(output.dashboard_body, "\"Custom/Atlas\",\"ColdStart\"") && !strcontains(output.dashboard_body, "\"AtlasEngine\",")
+    error_message = "Dashboard metric rows must use var.metrics_namespace."
+  }
+}
+
+run "secrets_share_alarm_only_when_lex_reads_secrets" {
+  command = plan
+
+  variables {
+    secrets_function_keys = ["CreateLeadHandler"]
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.lex_secrets_manager_share) == 0 && length(aws_cloudwatch_metric_alarm.lex_cold_start_rate) == 1
+    error_message = "No Secrets Manager share alarm for a Lex function that reads no secret; the cold-start alarm stays."
+  }
+}
+
+run "aws_namespace_is_rejected" {
+  command = plan
+
+  variables {
+    metrics_namespace = "AWS/Lambda"
+  }
+
+  expect_failures = [var.metrics_namespace]
+}
+
+run "empty_namespace_is_rejected" {
+  command = plan
+
+  variables {
+    metrics_namespace = ""
+  }
+
+  expect_failures = [var.metrics_namespace]
 }
