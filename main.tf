@@ -15,7 +15,8 @@ locals {
   connect_instance = "arn:${local.partition}:connect:${local.region}:${local.account_id}:instance/${var.connect.instance_id}"
 
   common_environment = {
-    LOG_LEVEL = var.log_level
+    LOG_LEVEL         = var.log_level
+    METRICS_NAMESPACE = var.metrics_namespace
   }
 
   salesforce_environment = {
@@ -249,6 +250,7 @@ module "monitoring" {
   # The ARN is unknown until the state machine exists; the alarm count must be known at plan time.
   state_machine_enabled = var.workflow.enabled
   bedrock_model_id      = var.bedrock.model_id
+  metrics_namespace     = var.metrics_namespace
   dashboard_enabled     = var.dashboard_enabled
   alarms                = var.alarms
   tags                  = var.tags

@@ -81,7 +81,7 @@ output "lex_provisioned_concurrency_autoscaling" {
 }
 
 output "post_deploy_validation" {
-  description = "Everything `python validate.py` reads after an apply (function names, versions, provisioned concurrency, memory, code hook, state machine, Bedrock model); pass it through the root."
+  description = "Everything `python validate.py` reads after an apply (function names, versions, provisioned concurrency, memory, code hook, state machine, Bedrock model, the handlers' EMF metrics namespace); pass it through the root."
   value = {
     lambda_function_names                    = { for k, m in module.lambda_function : k => m.function_name }
     lambda_published_versions                = { for k, m in module.lambda_function : k => m.published_version }
@@ -94,6 +94,6 @@ output "post_deploy_validation" {
     lex_code_hook_lambda_arn                 = var.lex == null ? null : module.lex_code_hook[0].code_hook_lambda_arn
     state_machine_arn                        = var.workflow.enabled ? module.workflow[0].state_machine_arn : null
     bedrock_model_id                         = var.bedrock.model_id
-    metrics_namespace                        = null
+    metrics_namespace                        = var.metrics_namespace
   }
 }

@@ -164,6 +164,18 @@ variable "log_level" {
   }
 }
 
+variable "metrics_namespace" {
+  type        = string
+  description = "CloudWatch namespace where the handlers' Embedded Metric Format metrics land (ColdStart, SecretsManagerRead, ScenarioLookup, Salesforce*, Bedrock*, TurnDuration; lambda_src/atlas_shared/metrics.py). Every function gets it as METRICS_NAMESPACE; the dashboard and the cold-start and Secrets Manager share alarms read it."
+  default     = "AtlasEngine"
+
+  validation {
+    # PutMetricData: a namespace is 1-255 characters; "AWS/" is reserved for AWS services.
+    condition     = length(var.metrics_namespace) >= 1 && length(var.metrics_namespace) <= 255 && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "metrics_namespace must be 1-255 characters and must not start with \"AWS/\" (reserved for AWS services)."
+  }
+}
+
 ################################################################################
 # What the handlers talk to
 ################################################################################

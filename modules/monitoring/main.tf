@@ -231,6 +231,22 @@ locals {
         yAxis       = { left = { min = 0, label = "%", showUnits = false } }
       })
     }],
+    # The Salesforce session cache: a JWT bearer token request per cold container or expired session, a re-login
+    # per session Salesforce expired early. Both near zero when the cache holds.
+    length(local.secrets_function_keys) == 0 ? [] : [{
+      type = "metric"
+      properties = jsonencode({
+        title   = "Salesforce token exchanges and re-logins (count per period)"
+        region  = local.region
+        view    = "timeSeries"
+        stacked = false
+        period  = local.period
+        metrics = [for pair in setproduct(local.secrets_function_keys, ["SalesforceTokenExchange", "SalesforceRelogin"]) : [
+          var.metrics_namespace, pair[1], "function", var.functions[pair[0]].function_name, { stat = "Sum", label = "${pair[0]} ${pair[1]}" },
+        ]]
+        yAxis = { left = { min = 0 } }
+      })
+    }],
     !contains(keys(var.functions), var.lex_function_key) ? [] : [
       {
         type = "metric"

@@ -232,6 +232,16 @@ run "dashboard_shows_the_phase1_metrics" {
   }
 
   assert {
+    condition = [for w in jsondecode(output.dashboard_body).widgets : [for r in w.properties.metrics : "${r[0]}/${r[1]}/${r[2]}=${r[3]}/${r[4].stat}"]
+      if w.type == "metric" && try(w.properties.title, "") == "Salesforce token exchanges and re-logins (count per period)"] == [flatten([
+        for k in ["LexFulfillmentHandler", "CreateLeadHandler", "UpdateLeadHandler"] : [
+          "AtlasEngine/SalesforceTokenExchange/function=test-${k}/Sum", "AtlasEngine/SalesforceRelogin/function=test-${k}/Sum",
+        ]
+    ])]
+    error_message = "Salesforce token exchanges and re-logins must be drawn for the functions that use Salesforce."
+  }
+
+  assert {
     condition = [for w in jsondecode(output.dashboard_body).widgets : [for r in w.properties.metrics : "${r[0]}/${r[1]}/${r[3]}/${r[4]}=${r[5]}/${r[6].stat}"]
       if w.type == "metric" && try(w.properties.title, "") == "LexFulfillmentHandler turn duration by path (p99)"] == [[
         for p in ["greeting", "reply", "apology", "delegate"] : "AtlasEngine/TurnDuration/test-LexFulfillmentHandler/path=${p}/p99"
