@@ -216,6 +216,7 @@ run "environment_carries_the_settings" {
   assert {
     condition = module.lambda_function["LexFulfillmentHandler"].function_configuration.environment_variables == tomap({
       LOG_LEVEL                          = "INFO"
+      METRICS_NAMESPACE                  = "AtlasEngine"
       SALESFORCE_SECRET_ARN              = "arn:aws:secretsmanager:us-west-2:123456789012:secret:atlasengine/salesforce-AbCdEf"
       SECRETS_CACHE_TTL_SECONDS          = "300"
       SALESFORCE_SESSION_TIMEOUT_MINUTES = "120"
@@ -243,6 +244,7 @@ run "environment_carries_the_settings" {
   assert {
     condition = module.lambda_function["InvokeOutboundCallHandler"].function_configuration.environment_variables == tomap({
       LOG_LEVEL               = "INFO"
+      METRICS_NAMESPACE       = "AtlasEngine"
       CONNECT_INSTANCE_ID     = "11111111-2222-3333-4444-555555555555"
       CONNECT_CONTACT_FLOW_ID = "66666666-7777-8888-9999-000000000000"
       CONNECT_QUEUE_ID        = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -257,6 +259,43 @@ run "environment_carries_the_settings" {
     ]) && !contains(keys(module.lambda_function["LexFulfillmentHandler"].function_configuration.environment_variables), "IDEMPOTENCY_TABLE_NAME")
     error_message = "The three workflow tasks with side effects keep their idempotency records in the scenario table."
   }
+}
+
+run "metrics_namespace_reaches_every_function_and_the_dashboard" {
+  command = plan
+
+  variables {
+    metrics_namespace = "Atlas/Prod"
+  }
+
+  assert {
+    condition = length(module.lambda_function) == 5 && alltrue([for name, m in module.lambda_function :
+      m.function_configuration.environment_variables["METRICS_NAMESPACE"] == "Atlas/Prod"
+    ])
+    error_message = "Every function must get METRICS_NAMESPACE = var.metrics_namespace (the handlers' EMF metrics land there)."
+  }
+
+  assert {
+    condition     = output.post_deploy_validation.metrics_namespace == "Atlas/Prod"
+    error_message = "post_deploy_validation must carry the metrics namespace for validate.py."
+  }
+
+  assert {
+    condition = alltrue([for q in module.monitoring.alarm_configurations["LexFulfillmentHandler-cold-start-rate"].metric_queries :
+      q.metric.namespace == "Atlas/Prod" if q.metric != null && try(q.metric.metric_name, "") == "ColdStart"
+    ]) && length(module.monitoring.alarm_configurations["LexFulfillmentHandler-cold-start-rate"].metric_queries) == 4
+    error_message = "The monitoring module must read the handlers' metrics from var.metrics_namespace."
+  }
+}
+
+run "aws_metrics_namespace_is_rejected" {
+  command = plan
+
+  variables {
+    metrics_namespace = "AWS/Lambda"
+  }
+
+  expect_failures = [var.metrics_namespace]
 }
 
 run "lead_external_id_field_reaches_create_lead_only" {

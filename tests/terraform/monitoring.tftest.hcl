@@ -48,6 +48,15 @@ run "default_alarms_and_dashboard" {
   }
 
   assert {
+    condition = (
+      module.monitoring.alarm_configurations["LexFulfillmentHandler-secrets-manager-share"].threshold == 5 &&
+      module.monitoring.alarm_configurations["LexFulfillmentHandler-cold-start-rate"].threshold == 0 &&
+      strcontains(module.monitoring.dashboard_body, "[\"AtlasEngine\",\"ColdStart\",\"function\",\"LexFulfillmentHandler\",\"initType\",\"on-demand\"")
+    )
+    error_message = "The root's dashboard and alarms must read the handlers' EMF metrics in the default AtlasEngine namespace."
+  }
+
+  assert {
     condition = module.monitoring.alarm_configurations["LexFulfillmentHandler-p99-duration"].dimensions == tomap({
       FunctionName = "LexFulfillmentHandler"
       Resource     = "LexFulfillmentHandler:live"
