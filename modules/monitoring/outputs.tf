@@ -51,16 +51,17 @@ output "alarm_configurations" {
       values(aws_cloudwatch_metric_alarm.throttles),
       aws_cloudwatch_metric_alarm.workflow_executions_failed,
       ) : trimprefix(a.alarm_name, "${var.name}-") => {
-      alarm_name  = a.alarm_name
-      namespace   = a.namespace
-      metric_name = a.metric_name
-      dimensions  = a.dimensions
-      # The provider plans an unset statistic as null and reads it back as ""; one value keeps plans empty.
+      alarm_name = a.alarm_name
+      # The provider plans an unset attribute as null and reads it back as "", {} or 0 (metric-math alarms set
+      # none of these); one value keeps plans empty.
+      namespace           = a.namespace != "" ? a.namespace : null
+      metric_name         = a.metric_name != "" ? a.metric_name : null
+      dimensions          = try(length(a.dimensions), 0) > 0 ? a.dimensions : null
       statistic           = a.statistic != "" ? a.statistic : null
       extended_statistic  = a.extended_statistic != "" ? a.extended_statistic : null
       comparison_operator = a.comparison_operator
       threshold           = a.threshold
-      period              = a.period
+      period              = a.period != 0 ? a.period : null
       evaluation_periods  = a.evaluation_periods
       datapoints_to_alarm = a.datapoints_to_alarm
       alarm_actions       = a.alarm_actions == null ? [] : sort(a.alarm_actions)

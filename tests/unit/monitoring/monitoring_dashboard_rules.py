@@ -5,6 +5,10 @@ Sources:
   https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html
 - The metrics array format (rows, "..." and "." shorthand, rendering options):
   https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Metric-Widget-Structure.html
+- Metric math ids and expressions (an id starts with a lowercase letter and holds letters, digits and "_"; an
+  expression may name only ids of its widget):
+  https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDataQuery.html
+  https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html
 - Log widget queries in the console's form "SOURCE 'group-a' | SOURCE 'group-b' | <query>".
 
 ``dashboard_problems`` returns human-readable problems (empty list: the body passes). It never raises for a
@@ -33,6 +37,12 @@ REQUIRED_DIMENSIONS: Mapping[str, str] = {
     "AWS/Bedrock": "ModelId",
     "AWS/States": "StateMachineArn",
 }
+
+_METRIC_ID = re.compile(r"^[a-z][A-Za-z0-9_]*$")
+# Ids an expression names: lowercase-initial words that are not function calls (metric math functions are
+# upper case: FILL, SUM, METRICS...), outside string literals.
+_EXPRESSION_ID = re.compile(r"\b([a-z][A-Za-z0-9_]*)\b(?!\s*\()")
+_STRING_LITERAL = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 _SOURCE_CLAUSE = re.compile(r"SOURCE\s+'([^']+)'\s*\|\s*")
 
@@ -113,6 +123,34 @@ def _row_problems(where: str, rows: list[Any], required: Mapping[str, str]) -> l
         if needed and needed not in dimension_names:
             problems.append(f"{at}: {namespace} {items[1]} has no {needed} dimension")
         resolved.append(items)
+    problems.extend(_metric_math_problems(where, rows))
+    return problems
+
+
+def _metric_math_problems(where: str, rows: list[Any]) -> list[str]:
+    """Metric math faults of one widget: malformed or repeated ids, expressions naming ids the widget lacks."""
+    problems: list[str] = []
+    options = [row[-1] for row in rows if isinstance(row, list) and row and _is_options(row[-1])]
+    ids = [o["id"] for o in options if "id" in o]
+    for metric_id in ids:
+        if not isinstance(metric_id, str) or not _METRIC_ID.match(metric_id):
+            problems.append(f"{where}: metric id {metric_id!r} must start with a lowercase letter (letters, digits, _)")
+    repeated = sorted({i for i in ids if isinstance(i, str) and ids.count(i) > 1})
+    if repeated:
+        problems.append(f"{where}: metric ids used more than once: {repeated}")
+    for o in options:
+        expression = o.get("expression")
+        if expression is None:
+            continue
+        if not isinstance(expression, str) or not expression.strip():
+            problems.append(f"{where}: expression {expression!r} is empty")
+            continue
+        named = set(_EXPRESSION_ID.findall(_STRING_LITERAL.sub("", expression)))
+        missing = sorted(named - set(ids))
+        if missing:
+            problems.append(f"{where}: expression {expression!r} names ids not in the widget: {missing}")
+        if o.get("id") in named:
+            problems.append(f"{where}: expression {expression!r} refers to itself")
     return problems
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from monitoring_dashboard_rules import dashboard_problems, log_sources
+from monitoring_dashboard_rules import REQUIRED_DIMENSIONS, dashboard_problems, log_sources
 from monitoring_render import (
     FUNCTION_KEYS,
     TerraformFailed,
@@ -26,6 +27,7 @@ REGION = "eu-central-1"
 NAME = "unit-AtlasEngine"
 AVERAGE_TARGET_MS = 4000
 P99_TARGET_MS = 6000
+EMF = "AtlasEngine"  # the handlers' namespace: the module's metrics_namespace default
 
 # The "Monitoring Dashboard" of the Phase 1 plan (shared/seed/phase1-plan.txt), verbatim in structure:
 # Lambda rows without FunctionName, a hard-coded region.
@@ -78,7 +80,15 @@ GOOD_BODY: dict[str, Any] = {
                 "region": REGION,
                 "title": "Duration",
                 "metrics": [
-                    ["AWS/Lambda", "Duration", "FunctionName", "f", "Resource", "f:live", {"stat": "Average"}],
+                    [
+                        "AWS/Lambda",
+                        "Duration",
+                        "FunctionName",
+                        "f",
+                        "Resource",
+                        "f:live",
+                        {"stat": "Average", "id": "m1"},
+                    ],
                     ["...", {"stat": "p99"}],
                     [{"expression": "m1 * 2", "label": "doubled", "id": "e1"}],
                 ],
@@ -142,6 +152,10 @@ class TestRulesChecker:
             (("widgets", 1, "properties", "query"), "SOURCE '/aws/lambda/other' | stats count(*)", "not watched"),
             (("widgets", 1, "x"), 20, "does not fit"),
             (("widgets", 0, "properties", "annotations", "horizontal", 0, "value"), "5000", "no numeric value"),
+            (METRICS + (2,), [{"expression": "FILL(m2, 0) * 2", "id": "e1"}], "names ids not in the widget: ['m2']"),
+            (METRICS + (2,), [{"expression": "m1 * 2", "id": "E1"}], "must start with a lowercase letter"),
+            (METRICS + (2,), [{"expression": "m1 * 2", "id": "m1"}], "used more than once: ['m1']"),
+            (METRICS + (2,), [{"expression": "e1 + m1", "id": "e1"}], "refers to itself"),
         ],
     )
     def test_each_rule_catches_its_fault(self, path: tuple[Any, ...], value: Any, expected: str) -> None:
@@ -154,7 +168,7 @@ class TestRulesChecker:
         assert any("'...' shorthand" in p for p in dashboard_problems(body, region=REGION))
 
     def test_shorthand_inherits_dimensions_for_the_dimension_rule(self) -> None:
-        body = _mutated(METRICS + (0,), ["AWS/Lambda", "Duration", "FunctionName", "f"])
+        body = _mutated(METRICS + (0,), ["AWS/Lambda", "Duration", "FunctionName", "f", {"id": "m1"}])
         body["widgets"][0]["properties"]["metrics"][1] = ["...", "g", {"stat": "p99"}]
         assert dashboard_problems(body, region=REGION) == []
 
@@ -243,33 +257,69 @@ class TestRenderedDashboard:
         first_duration = next(w for w in _widgets(rendered, "metric") if w["properties"]["metrics"][0][1] == "Duration")
         assert first_duration["properties"]["metrics"][0][3] == f"{NAME}-LexFulfillmentHandler"
 
-    def test_cold_start_widgets_source_each_function_log_group(self, rendered: dict[str, Any]) -> None:
-        functions = rendered["inputs"]["functions"]
-        by_title = {w["properties"]["title"]: w["properties"]["query"] for w in _widgets(rendered, "log")}
-        for key, function in functions.items():
-            query = by_title[f"{key} cold starts"]
-            assert log_sources(query) == [function["log_group_name"]]
-            assert 'filter @type = "REPORT"' in query and "ispresent(@initDuration)" in query
-        summary = by_title["Cold starts by function (whole time range)"]
-        assert sorted(log_sources(summary)) == sorted(f["log_group_name"] for f in functions.values())
-
-    def test_cache_widgets_source_the_right_groups(self, rendered: dict[str, Any]) -> None:
-        functions = rendered["inputs"]["functions"]
-        by_title = {w["properties"]["title"]: w["properties"]["query"] for w in _widgets(rendered, "log")}
-        hit_rate = by_title["Cache hit rate by cache (%)"]
-        assert sorted(log_sources(hit_rate)) == sorted(f["log_group_name"] for f in functions.values())
-        for cache in ("secret", "scenario", "salesforce_session"):
-            assert f'"{cache}"' in hit_rate
-        secrets = by_title["Secrets Manager calls per invocation (%, target < 5)"]
-        assert sorted(log_sources(secrets)) == sorted(
-            functions[k]["log_group_name"] for k in ("LexFulfillmentHandler", "CreateLeadHandler", "UpdateLeadHandler")
+    def test_emf_rows_name_their_function(self, rendered: dict[str, Any]) -> None:
+        # The handlers' EMF metrics carry `function` on every document (lambda_src/atlas_shared/metrics.py).
+        problems = dashboard_problems(
+            rendered["dashboard_body"], region=REGION, required_dimensions={**REQUIRED_DIMENSIONS, EMF: "function"}
         )
+        assert problems == []
+
+    def test_cold_start_rate_per_function_is_metric_math_over_invocations(self, rendered: dict[str, Any]) -> None:
+        by_title = {w["properties"]["title"]: w["properties"]["metrics"] for w in _widgets(rendered, "metric")}
+        for key in FUNCTION_KEYS:
+            rows = by_title[f"{key} cold starts (% of invocations)"]
+            metrics = {row[-1]["id"]: row[:-1] for row in rows if len(row) > 1}
+            name = f"{NAME}-{key}"
+            assert metrics == {
+                "ondemand": [EMF, "ColdStart", "function", name, "initType", "on-demand"],
+                "snapstart": [EMF, "ColdStart", "function", name, "initType", "snap-start"],
+                "invocations": ["AWS/Lambda", "Invocations", "FunctionName", name],
+            }
+            [expression] = [row[0]["expression"] for row in rows if len(row) == 1]
+            assert expression == "100 * (FILL(ondemand, 0) + FILL(snapstart, 0)) / invocations"
+
+    def test_secrets_manager_share_pairs_reads_with_the_same_function(self, rendered: dict[str, Any]) -> None:
+        [rows] = [
+            w["properties"]["metrics"]
+            for w in _widgets(rendered, "metric")
+            if w["properties"]["title"] == "Secrets Manager reads per invocation (%, target < 5)"
+        ]
+        metrics = {row[-1]["id"]: row[:-1] for row in rows if len(row) > 1}
+        expressions = [row[0] for row in rows if len(row) == 1]
+        readers = [e["label"] for e in expressions]
+        assert readers == ["LexFulfillmentHandler", "CreateLeadHandler", "UpdateLeadHandler"]
+        for e in expressions:
+            reads, invocations = re.fullmatch(r"100 \* FILL\((\w+), 0\) / (\w+)", e["expression"]).groups()
+            function = f"{NAME}-{e['label']}"
+            assert metrics[reads] == [EMF, "SecretsManagerRead", "function", function]
+            assert metrics[invocations] == ["AWS/Lambda", "Invocations", "FunctionName", function]
+
+    def test_scenario_hit_rate_counts_session_and_container_as_hits(self, rendered: dict[str, Any]) -> None:
+        [rows] = [
+            w["properties"]["metrics"]
+            for w in _widgets(rendered, "metric")
+            if w["properties"]["title"] == "LexFulfillmentHandler scenario cache hit rate (%)"
+        ]
+        sources = {row[-1]["id"]: row[5] for row in rows if len(row) > 1}
+        assert sources == {s: s for s in ("session", "container", "dynamodb", "missing")}
+        [expression] = [row[0]["expression"] for row in rows if len(row) == 1]
+        # Evaluate the expression on sample sums: 6 session + 2 container hits of 10 lookups is 80 %.
+        sample = {"session": 6, "container": 2, "dynamodb": 1, "missing": 1}
+        python = re.sub(r"FILL\((\w+), 0\)", lambda m: str(sample[m.group(1)]), expression)
+        assert eval(python, {"__builtins__": {}}) == 80  # noqa: S307 - numbers and operators only
+
+    def test_only_the_init_duration_log_table_is_left(self, rendered: dict[str, Any]) -> None:
+        functions = rendered["inputs"]["functions"]
+        [table] = _widgets(rendered, "log")
+        query = table["properties"]["query"]
+        assert sorted(log_sources(query)) == sorted(f["log_group_name"] for f in functions.values())
+        assert "@initDuration" in query and "cache_" not in query
 
     def test_alarm_names_carry_the_prefix(self, rendered: dict[str, Any]) -> None:
         names = rendered["alarm_names"]
         assert names["LexFulfillmentHandler-p99-duration"] == f"{NAME}-LexFulfillmentHandler-p99-duration"
         assert all(name.startswith(f"{NAME}-") for name in names.values())
-        assert len(names) == 2 * len(FUNCTION_KEYS) + 3  # errors + throttles each, p99, spillover, workflow
+        assert len(names) == 2 * len(FUNCTION_KEYS) + 5  # errors + throttles each, p99, spillover, workflow, 2 EMF
 
     def test_lex_p99_alarm_as_the_real_provider_plans_it(self, rendered: dict[str, Any]) -> None:
         lex = rendered["alarm_configurations"]["LexFulfillmentHandler-p99-duration"]
@@ -281,3 +331,19 @@ class TestRenderedDashboard:
         }
         # No SNS topic given: the provider plans empty action sets as null, the output turns them into [].
         assert lex["alarm_actions"] == [] and lex["ok_actions"] == []
+
+    def test_metric_math_alarms_as_the_real_provider_plans_them(self, rendered: dict[str, Any]) -> None:
+        share = rendered["alarm_configurations"]["LexFulfillmentHandler-secrets-manager-share"]
+        assert share["threshold"] == 5 and share["metric_name"] is None
+        queries = {q["id"]: q for q in share["metric_queries"]}
+        assert queries["share"]["expression"] == "100 * FILL(reads, 0) / invocations"
+        assert queries["share"]["return_data"] is True
+        assert queries["reads"]["metric"]["namespace"] == EMF
+        assert queries["reads"]["metric"]["dimensions"] == {"function": f"{NAME}-LexFulfillmentHandler"}
+        cold = rendered["alarm_configurations"]["LexFulfillmentHandler-cold-start-rate"]
+        assert cold["threshold"] == 0 and cold["datapoints_to_alarm"] == 1
+        assert {q["metric"]["dimensions"].get("initType") for q in cold["metric_queries"] if q["metric"]} == {
+            "on-demand",
+            "snap-start",
+            None,
+        }

@@ -108,7 +108,7 @@ def test_alarms_created_with_actions_and_thresholds(applied: dict[str, Any]) -> 
         for a in _cloudwatch(applied["endpoint"]).describe_alarms(AlarmNamePrefix=f"{NAME}-")["MetricAlarms"]
     }
     topic = applied["inputs"]["alarms"]["sns_topic_arn"]
-    assert len(alarms) == 13
+    assert len(alarms) == 15
     lex = alarms[f"{NAME}-LexFulfillmentHandler-p99-duration"]
     assert lex["ExtendedStatistic"] == "p99"
     assert lex["Threshold"] == 7000
