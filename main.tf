@@ -30,12 +30,29 @@ locals {
     SCENARIO_KEY_LAYOUTS = jsonencode(var.scenario_key_layouts)
   }
 
-  salesforce_policy = {
+  # With a customer managed key, Secrets Manager and DynamoDB decrypt with the caller's permissions: the roles that
+  # read the secret, and those that use the table, need kms:Decrypt on exactly that key (and nothing more).
+  # https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+  # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html
+  salesforce_secret_kms_policy = var.salesforce_secret_kms_key_arn == null ? {} : {
+    salesforce_secret_key = {
+      actions   = ["kms:Decrypt"]
+      resources = [var.salesforce_secret_kms_key_arn]
+    }
+  }
+  scenario_table_kms_policy = var.scenario_table_kms_key_arn == null ? {} : {
+    scenario_table_key = {
+      actions   = ["kms:Decrypt"]
+      resources = [var.scenario_table_kms_key_arn]
+    }
+  }
+
+  salesforce_policy = merge({
     salesforce_secret = {
       actions   = ["secretsmanager:GetSecretValue"]
       resources = [var.salesforce_secret_arn]
     }
-  }
+  }, local.salesforce_secret_kms_policy)
 
   # The workflow tasks' idempotency records (lambda_src/atlas_shared/idempotency.py) live in the scenario table:
   # Powertools' DynamoDB persistence layer uses exactly these four actions.
@@ -66,7 +83,7 @@ locals {
         CONVERSATION_HISTORY_TURNS = tostring(var.conversation_history_turns)
         INTERACTION_KEY_ATTRIBUTES = jsonencode(var.interaction_key_attributes)
       }, local.bedrock_environment)
-      policy_statements = merge(local.salesforce_policy, {
+      policy_statements = merge(local.salesforce_policy, local.scenario_table_kms_policy, {
         scenario_table = {
           actions   = ["dynamodb:GetItem"]
           resources = [var.scenario_table_arn]
@@ -88,7 +105,7 @@ locals {
         BEDROCK_MAX_TOKENS  = tostring(var.bedrock.scenario.max_tokens)
         BEDROCK_TEMPERATURE = tostring(var.bedrock.scenario.temperature)
       }, local.bedrock_environment)
-      policy_statements = {
+      policy_statements = merge(local.scenario_table_kms_policy, {
         scenario_table = {
           actions   = ["dynamodb:PutItem"]
           resources = [var.scenario_table_arn]
@@ -97,7 +114,7 @@ locals {
           actions   = ["bedrock:InvokeModel"] # Converse: the scenario needs the whole JSON answer
           resources = local.bedrock_model_resources
         }
-      }
+      })
     }
     CreateLeadHandler = {
       description                       = "Step Functions task: creates the Salesforce Lead"

@@ -186,7 +186,27 @@ variable "salesforce_secret_arn" {
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.salesforce_secret_arn))
-    error_message = "salesforce_secret_arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)."
+    error_message = "salesforce_secret_arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf)."
+  }
+
+  validation {
+    # The execution roles are granted GetSecretValue on exactly this ARN. Secrets Manager's ARN ends in "-" and six
+    # random characters; a partial ARN (without them) still finds the secret, but IAM compares the full ARN, so the
+    # grant would never match and every Salesforce call would fail with AccessDenied.
+    # https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-permissions.html#iam-resources
+    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", var.salesforce_secret_arn))
+    error_message = "salesforce_secret_arn must be the secret's complete ARN, ending in '-' and the 6-character suffix Secrets Manager adds (e.g. ...:secret:atlasengine/salesforce-AbCdEf): the IAM grant is on the exact ARN and never matches a partial one. Copy it from `aws secretsmanager describe-secret --secret-id NAME --query ARN`."
+  }
+}
+
+variable "salesforce_secret_kms_key_arn" {
+  type        = string
+  description = "ARN of the customer managed KMS key the Salesforce secret is encrypted with. When set, the roles that read the secret (LexFulfillmentHandler, CreateLeadHandler, UpdateLeadHandler) get kms:Decrypt on exactly this key. Null: the secret uses the AWS managed key aws/secretsmanager, which needs no grant."
+  default     = null
+
+  validation {
+    condition     = var.salesforce_secret_kms_key_arn == null ? true : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.salesforce_secret_kms_key_arn))
+    error_message = "salesforce_secret_kms_key_arn must be null or a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID); IAM grants on an alias ARN do not match the key."
   }
 }
 
@@ -289,6 +309,17 @@ variable "scenario_key_layouts" {
   validation {
     condition     = alltrue([for l in var.scenario_key_layouts : can(regex("\\{[A-Za-z_][A-Za-z0-9_]*\\}", "${l.partition_key}${l.sort_key}"))])
     error_message = "In each of scenario_key_layouts, partition_key or sort_key must use the key (a placeholder such as {key}); otherwise every call would share one item."
+  }
+}
+
+variable "scenario_table_kms_key_arn" {
+  type        = string
+  description = "ARN of the customer managed KMS key the scenario table is encrypted with (SSE type KMS with your own key). When set, the roles that use the table (LexFulfillmentHandler reads it, GenerateDynamicScenarioHandler writes it; DynamoDB decrypts the table key with the caller's permissions for both) get kms:Decrypt on exactly this key. Null: the AWS owned or AWS managed key, which needs no grant."
+  default     = null
+
+  validation {
+    condition     = var.scenario_table_kms_key_arn == null ? true : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.scenario_table_kms_key_arn))
+    error_message = "scenario_table_kms_key_arn must be null or a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID); IAM grants on an alias ARN do not match the key."
   }
 }
 
@@ -473,8 +504,10 @@ variable "alarms" {
   }
 
   validation {
-    condition     = contains([10, 20, 30, 60, 120, 300, 600, 900, 3600], var.alarms.period_seconds)
-    error_message = "alarms.period_seconds must be 10, 20, 30 or a multiple of 60 listed here: 60, 120, 300, 600, 900, 3600."
+    # Lambda, Step Functions and Bedrock publish these metrics once a minute: a 10-30 s period sees most periods
+    # empty, so an N-of-N alarm with treat_missing_data = notBreaching can never fire.
+    condition     = contains([60, 120, 300, 600, 900, 3600], var.alarms.period_seconds)
+    error_message = "alarms.period_seconds must be one of 60, 120, 300, 600, 900 or 3600: Lambda's metrics are per minute, so a period under 60 s leaves most periods without data and the alarms never fire."
   }
 }
 

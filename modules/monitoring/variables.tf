@@ -125,8 +125,10 @@ variable "alarms" {
   }
 
   validation {
-    condition     = contains([10, 20, 30, 60, 120, 300, 600, 900, 3600], var.alarms.period_seconds)
-    error_message = "alarms.period_seconds must be 10, 20, 30 or a multiple of 60 listed here: 60, 120, 300, 600, 900, 3600."
+    # Lambda, Step Functions and Bedrock publish these metrics once a minute: a 10-30 s period sees most periods
+    # empty, so an N-of-N alarm with treat_missing_data = notBreaching can never fire.
+    condition     = contains([60, 120, 300, 600, 900, 3600], var.alarms.period_seconds)
+    error_message = "alarms.period_seconds must be one of 60, 120, 300, 600, 900 or 3600: Lambda's metrics are per minute, so a period under 60 s leaves most periods without data and the alarms never fire."
   }
 
   validation {

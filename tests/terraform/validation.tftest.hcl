@@ -135,3 +135,107 @@ run "lex_timeout_below_the_turn_budget_is_rejected" {
 
   expect_failures = [var.functions]
 }
+
+# Issue 7 section 7: inputs that plan fine but can never work are refused, and customer managed keys are granted.
+
+run "secret_arn_without_its_random_suffix_is_rejected" {
+  command = plan
+
+  variables {
+    salesforce_secret_arn = "arn:aws:secretsmanager:us-west-2:123456789012:secret:atlasengine/salesforce"
+  }
+
+  expect_failures = [var.salesforce_secret_arn]
+}
+
+run "secret_arn_with_a_short_suffix_is_rejected" {
+  command = plan
+
+  variables {
+    salesforce_secret_arn = "arn:aws:secretsmanager:us-west-2:123456789012:secret:atlasengine/salesforce-AbCdE"
+  }
+
+  expect_failures = [var.salesforce_secret_arn]
+}
+
+run "alarm_period_under_a_minute_is_rejected" {
+  command = plan
+
+  variables {
+    alarms = { period_seconds = 30 }
+  }
+
+  expect_failures = [var.alarms]
+}
+
+run "alarm_period_of_ten_seconds_is_rejected" {
+  command = plan
+
+  variables {
+    alarms = { period_seconds = 10 }
+  }
+
+  expect_failures = [var.alarms]
+}
+
+run "kms_key_inputs_must_be_key_arns" {
+  command = plan
+
+  variables {
+    salesforce_secret_kms_key_arn = "arn:aws:kms:us-west-2:123456789012:alias/salesforce"
+    scenario_table_kms_key_arn    = "1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  expect_failures = [var.salesforce_secret_kms_key_arn, var.scenario_table_kms_key_arn]
+}
+
+run "without_customer_managed_keys_no_kms_grant" {
+  command = plan
+
+  assert {
+    condition = alltrue([for name, m in module.lambda_function :
+      !contains(flatten([for s in values(m.role_policy_statements) : s.actions]), "kms:Decrypt")
+    ])
+    error_message = "Without customer managed keys no role may be granted kms:Decrypt."
+  }
+}
+
+run "customer_managed_keys_grant_exactly_kms_decrypt_to_the_readers" {
+  command = plan
+
+  variables {
+    salesforce_secret_kms_key_arn = "arn:aws:kms:us-west-2:123456789012:key/11111111-2222-3333-4444-555555555555"
+    scenario_table_kms_key_arn    = "arn:aws:kms:us-west-2:123456789012:key/66666666-7777-8888-9999-000000000000"
+  }
+
+  assert {
+    condition = alltrue([for name in ["LexFulfillmentHandler", "CreateLeadHandler", "UpdateLeadHandler"] :
+      jsonencode(module.lambda_function[name].role_policy_statements["salesforcesecretkey"]) == jsonencode({
+        actions   = ["kms:Decrypt"]
+        resources = ["arn:aws:kms:us-west-2:123456789012:key/11111111-2222-3333-4444-555555555555"]
+      })
+    ])
+    error_message = "The three roles that read the Salesforce secret must get exactly kms:Decrypt on its key."
+  }
+
+  assert {
+    condition = alltrue([for name in ["LexFulfillmentHandler", "GenerateDynamicScenarioHandler"] :
+      jsonencode(module.lambda_function[name].role_policy_statements["scenariotablekey"]) == jsonencode({
+        actions   = ["kms:Decrypt"]
+        resources = ["arn:aws:kms:us-west-2:123456789012:key/66666666-7777-8888-9999-000000000000"]
+      })
+    ])
+    error_message = "The roles that use the scenario table must get exactly kms:Decrypt on its key."
+  }
+
+  assert {
+    condition = (
+      !contains(keys(module.lambda_function["InvokeOutboundCallHandler"].role_policy_statements), "salesforcesecretkey") &&
+      !contains(keys(module.lambda_function["InvokeOutboundCallHandler"].role_policy_statements), "scenariotablekey") &&
+      !contains(keys(module.lambda_function["GenerateDynamicScenarioHandler"].role_policy_statements), "salesforcesecretkey") &&
+      !contains(keys(module.lambda_function["CreateLeadHandler"].role_policy_statements), "scenariotablekey") &&
+      !contains(keys(module.lambda_function["UpdateLeadHandler"].role_policy_statements), "scenariotablekey")
+    )
+    error_message = "A role that neither reads the secret nor uses the table must not be granted its key."
+  }
+}

@@ -551,6 +551,38 @@ run "unknown_period_is_rejected" {
   expect_failures = [var.alarms]
 }
 
+# Issue 7 section 7: Lambda publishes its metrics per minute; a 10-30 s period leaves most periods empty and a
+# 5-of-5 p99 alarm with notBreaching can never fire.
+run "sub_minute_periods_are_rejected_10" {
+  command = plan
+
+  variables {
+    alarms = { period_seconds = 10 }
+  }
+
+  expect_failures = [var.alarms]
+}
+
+run "sub_minute_periods_are_rejected_20" {
+  command = plan
+
+  variables {
+    alarms = { period_seconds = 20 }
+  }
+
+  expect_failures = [var.alarms]
+}
+
+run "sub_minute_periods_are_rejected_30" {
+  command = plan
+
+  variables {
+    alarms = { period_seconds = 30 }
+  }
+
+  expect_failures = [var.alarms]
+}
+
 run "bad_sns_topic_arn_is_rejected" {
   command = plan
 
