@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import sys
 from typing import Any
 
@@ -70,6 +71,16 @@ def described_alias(**overrides: Any) -> dict[str, Any]:
         "parentBotNetworks": [],
     }
     alias.update(overrides)
+    return alias
+
+
+def updated_alias(**overrides: Any) -> dict[str, Any]:
+    """:func:`described_alias` once the script's UpdateBotAlias has landed: en_US calls the live alias."""
+    alias = described_alias(**overrides)
+    alias["botAliasLocaleSettings"]["en_US"] = {
+        "enabled": True,
+        "codeHookSpecification": {"lambdaCodeHook": {"lambdaARN": ALIAS_ARN, "codeHookInterfaceVersion": "1.0"}},
+    }
     return alias
 
 
@@ -304,6 +315,7 @@ def test_update_carries_every_kept_setting() -> None:
             {"botAliasStatus": "Available"},
             expected_params=expected,
         )
+        stub.add_response("describe_bot_alias", updated_alias())
         result = hook.set_code_hook(client, make_request(), out=io.StringIO())
         stub.assert_no_pending_responses()
     assert result.updated
@@ -317,6 +329,7 @@ def test_waits_for_a_creating_alias_then_updates() -> None:
         stub.add_response("describe_bot_alias", described_alias(botAliasStatus="Creating"))
         stub.add_response("describe_bot_alias", described_alias(botAliasStatus="Available"))
         stub.add_response("update_bot_alias", {"botAliasStatus": "Available"})
+        stub.add_response("describe_bot_alias", updated_alias())
         result = hook.set_code_hook(client, make_request(), sleep=sleeps.append, out=out)
         stub.assert_no_pending_responses()
     assert result.updated
@@ -361,7 +374,8 @@ def test_waits_after_the_update_until_available_again() -> None:
     with Stubber(client) as stub:
         stub.add_response("describe_bot_alias", described_alias())
         stub.add_response("update_bot_alias", {"botAliasStatus": "Creating"})
-        stub.add_response("describe_bot_alias", described_alias(botAliasStatus="Available"))
+        stub.add_response("describe_bot_alias", updated_alias(botAliasStatus="Available"))
+        stub.add_response("describe_bot_alias", updated_alias())
         hook.set_code_hook(client, make_request(), sleep=sleeps.append, out=io.StringIO())
         stub.assert_no_pending_responses()
     assert len(sleeps) == 1
@@ -514,6 +528,7 @@ def test_cli_hands_the_role_and_session_name_to_the_client_factory() -> None:
     with Stubber(client) as stub:
         stub.add_response("describe_bot_alias", described_alias())
         stub.add_response("update_bot_alias", {"botAliasStatus": "Available"})
+        stub.add_response("describe_bot_alias", updated_alias())
         args = cli_args("--role-arn", ROLE_ARN, "--role-session-name", "atlas-engine-dev")
         assert hook.main(args, client_factory=factory, out=out, err=io.StringIO()) == 0
     assert roles == [{"role_arn": ROLE_ARN, "role_session_name": "atlas-engine-dev"}]
@@ -633,3 +648,112 @@ def test_cli_checks_the_arguments_before_boto3(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setitem(sys.modules, "boto3", None)
     err = io.StringIO()
     assert hook.main(cli_args("--role-arn", "deployer"), client_factory=refuse_client, err=err) == 2
+
+
+# --- botocore that cannot carry every field (issue 7, section 6) -------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["1.31.80", "1.31.0", "1.29.90", "1.29.90+dfsg"])
+def test_botocore_older_than_the_floor_is_refused_naming_the_minimum(version: str) -> None:
+    with pytest.raises(hook.BotocoreTooOldError, match=r"older than 1\.31\.81") as caught:
+        hook.require_botocore_version(version)
+    assert version in str(caught.value) and "selectiveLoggingEnabled" in str(caught.value)
+    assert caught.value.exit_code == 7
+
+
+@pytest.mark.parametrize("version", ["1.31.81", "1.34.0", "1.40.61", "2.0.0rc1"])
+def test_botocore_at_or_above_the_floor_is_accepted(version: str) -> None:
+    hook.require_botocore_version(version)
+
+
+def test_the_installed_botocore_knows_selective_logging() -> None:
+    """The floor is right for this model: the installed botocore has the field and passes the check."""
+    hook.require_botocore_version()
+    shape = lex_client().meta.service_model.shape_for("TextLogSetting")
+    assert "selectiveLoggingEnabled" in shape.members
+
+
+def test_unknown_fields_lists_what_the_model_lacks_by_path() -> None:
+    output_shape = lex_client().meta.service_model.operation_model("DescribeBotAlias").output_shape
+    raw = described_alias()
+    raw["conversationLogSettings"]["textLogSettings"][0]["redactionSettings"] = {"mode": "ALL"}
+    raw["botAliasLocaleSettings"]["es_US"]["codeHookSpecification"]["lambdaCodeHook"]["timeoutMs"] = 3000
+    raw["someNewTopLevelField"] = True
+
+    assert hook.unknown_fields(raw, output_shape) == [
+        "botAliasLocaleSettings.es_US.codeHookSpecification.lambdaCodeHook.timeoutMs",
+        "conversationLogSettings.textLogSettings[].redactionSettings",
+        "someNewTopLevelField",
+    ]
+    assert hook.unknown_fields(described_alias(), output_shape) == []
+
+
+def test_a_raw_answer_with_an_unknown_field_stops_the_run_before_any_write() -> None:
+    client = lex_client()
+    raw = described_alias()
+    raw["conversationLogSettings"]["textLogSettings"][0]["futureSetting"] = True
+    with pytest.raises(hook.BotocoreTooOldError, match=r"textLogSettings\[\]\.futureSetting"):
+        hook.check_botocore_knows(client, json.dumps(raw).encode())
+    hook.check_botocore_knows(client, json.dumps(described_alias()).encode())
+    hook.check_botocore_knows(client, None)
+
+
+def test_cli_refuses_an_old_botocore_with_exit_7(monkeypatch: pytest.MonkeyPatch) -> None:
+    import botocore
+
+    monkeypatch.setattr(botocore, "__version__", "1.29.90")
+    err = io.StringIO()
+    assert hook.main(cli_args(), client_factory=refuse_client, out=io.StringIO(), err=err) == 7
+    assert "1.31.81" in err.getvalue()
+
+
+# --- Verification after the write ---------------------------------------------------------------------------
+
+
+def test_a_write_undone_before_the_re_read_is_written_again() -> None:
+    client = lex_client()
+    out = io.StringIO()
+    with Stubber(client) as stub:
+        stub.add_response("describe_bot_alias", described_alias())
+        stub.add_response("update_bot_alias", {"botAliasStatus": "Available"})
+        stub.add_response("describe_bot_alias", described_alias())  # someone wrote the old alias back
+        stub.add_response("update_bot_alias", {"botAliasStatus": "Available"})
+        stub.add_response("describe_bot_alias", updated_alias())
+        result = hook.set_code_hook(client, make_request(), sleep=lambda _: None, out=out)
+        stub.assert_no_pending_responses()
+    assert result.updated
+    assert "differs from what was written" in out.getvalue()
+
+
+def test_verify_attempts_bound_the_writes() -> None:
+    client = lex_client()
+    with Stubber(client) as stub:
+        for _ in range(2):
+            stub.add_response("describe_bot_alias", described_alias())
+            stub.add_response("update_bot_alias", {"botAliasStatus": "Available"})
+        stub.add_response("describe_bot_alias", described_alias())
+        with pytest.raises(hook.ConcurrentUpdateError, match="after 2 UpdateBotAlias"):
+            hook.set_code_hook(client, make_request(), verify_attempts=2, sleep=lambda _: None, out=io.StringIO())
+        stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "three"])
+def test_bad_verify_attempts_environment_is_refused(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEX_CODE_HOOK_VERIFY_ATTEMPTS", value)
+    assert hook.main(cli_args(), client_factory=refuse_client, out=io.StringIO(), err=io.StringIO()) == 2
+
+
+@pytest.mark.parametrize(
+    ("on_removal", "recorded", "message"),
+    [
+        ("somewhere", '{"en_US": null}', "must be restore, keep or a Lambda function ARN"),
+        ("restore", '{"es_US": null}', "no code hook was recorded for en_US"),
+        ("restore", "[1]", "JSON object"),
+        ("restore", '{"en_US": {"lambdaARN": "nope"}}', "no Lambda function ARN"),
+    ],
+)
+def test_cli_remove_refuses_bad_removal_arguments(on_removal: str, recorded: str, message: str) -> None:
+    err = io.StringIO()
+    args = cli_args("--remove", "--recorded", recorded, "--on-removal", on_removal)
+    assert hook.main(args, client_factory=refuse_client, out=io.StringIO(), err=err) == 2
+    assert message in err.getvalue()
