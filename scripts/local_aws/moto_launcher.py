@@ -47,6 +47,9 @@ Lambda provisioned concurrency (Put/Get/DeleteProvisionedConcurrencyConfig, and 
 an alias with provisioned concurrency while its version moves) lives in its own module,
 lambda_provisioned_concurrency.py, which main() installs.
 
+Cloud Control: moto has no Cloud Control API; ``cloudcontrol.py`` answers GetResource for AWS::Lex::BotAlias from
+the lexv2-models backend (see its docstring).
+
 Each adjustment checks that moto still has the shape it patches and stops with a clear error otherwise.
 """
 
@@ -331,6 +334,13 @@ def main(argv: list[str] | None = None) -> None:
     lex_runtime.patch_lex_runtime()
     bedrock_control.patch_bedrock_control()
     bedrock_runtime.patch_bedrock_runtime()
+    # Cloud Control GetResource for AWS::Lex::BotAlias, read by the lex_code_hook module's drift check.
+    try:
+        from local_aws.cloudcontrol import patch_cloudcontrol
+    except ImportError:  # run as a script: scripts/local_aws is sys.path[0]
+        from cloudcontrol import patch_cloudcontrol  # type: ignore[no-redef]
+
+    patch_cloudcontrol()
     from moto.server import main as moto_main
 
     moto_main(args)
