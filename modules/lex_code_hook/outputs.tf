@@ -4,8 +4,32 @@ output "bot_alias_arn" {
 }
 
 output "code_hook_lambda_arn" {
-  description = "Qualified Lambda ARN set as the alias's code hook. Read from the terraform_data that runs the script, so whatever uses it waits for the update."
-  value       = terraform_data.code_hook.triggers_replace.lambda_arn
+  description = "The Lambda ARN the bot alias's managed locales call, as AWS reports it (Cloud Control GetResource read after the script ran), or null when they differ or lack one; see code_hook_lambda_arns. Whatever uses it waits for the update."
+  value       = length(distinct(values(local.applied_lambda_arns))) == 1 ? values(local.applied_lambda_arns)[0] : null
+}
+
+output "code_hook_lambda_arns" {
+  description = "The Lambda ARN each managed locale calls, as AWS reports it after the apply (null: no Lambda code hook)."
+  value       = tomap(local.applied_lambda_arns)
+}
+
+output "code_hook_drift" {
+  description = "Managed locales whose code hook AWS reported, at plan time, as different from what this module sets (the apply puts them back), with bot_version when it differed too. Empty when AWS matched."
+  value = tolist(concat(
+    [for l in local.drifted_locales : "${l}: ${try(local.observed_hooks[l].lambdaARN, "no Lambda code hook")}"],
+    local.bot_version_drifted ? ["botVersion: ${try(local.observed.BotVersion, "unset")}"] : [],
+  ))
+}
+
+output "code_hook_on_removal" {
+  description = "What removing the module does to each managed locale: the Lambda ARN it gets back (the code hook recorded at adoption, or code_hook_on_removal's ARN), \"no code hook\" (it had none) or \"left as it is\" (code_hook_on_removal = keep). Only locales still calling lambda_alias_arn at removal are changed."
+  value = tomap({
+    for k, a in terraform_data.adoption : a.triggers_replace.locale_id => (
+      a.input.on_removal == "keep" ? "left as it is" : (
+        a.input.on_removal == "restore" ? try(a.triggers_replace.recorded.lambdaARN, "no code hook") : a.input.on_removal
+      )
+    )
+  })
 }
 
 output "code_hook_locale_ids" {

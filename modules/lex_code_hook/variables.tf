@@ -125,3 +125,18 @@ variable "assume_role_arn" {
     error_message = "assume_role_arn must be null or an IAM role ARN such as \"arn:aws:iam::123456789012:role/atlas-engine-deployer\"."
   }
 }
+
+################################################################################
+# Removal
+################################################################################
+
+variable "code_hook_on_removal" {
+  type        = string
+  description = "What removing this module (terraform destroy, lex = null, another bot_alias_id) does to the bot alias: \"restore\" puts back, in each locale that still calls lambda_alias_arn, the code hook the alias had when the module adopted it (the run fails, naming this variable, when that function no longer exists); \"keep\" leaves the alias as it is; a Lambda function ARN points those locales at it. Apply a change here before the removal: the destroy step reads it from state."
+  default     = "restore"
+
+  validation {
+    condition     = contains(["restore", "keep"], var.code_hook_on_removal) || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_-]{1,128})?$", var.code_hook_on_removal))
+    error_message = "code_hook_on_removal must be \"restore\", \"keep\" or a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER])."
+  }
+}

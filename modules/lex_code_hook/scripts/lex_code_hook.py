@@ -920,6 +920,13 @@ def restore_code_hooks(
                 file=out,
             )
             del targets[locale_id]
+    own = sorted(k for k, v in targets.items() if v and v["lambdaARN"] == request.lambda_arn)
+    if own:
+        raise RestoreTargetMissingError(
+            f"{name}: {', '.join(own)} already called {request.lambda_arn} when the module adopted the alias, so "
+            "there is no earlier code hook to put back. Set code_hook_on_removal (root: lex.code_hook_on_removal) "
+            'to "keep" or to the Lambda ARN the alias should call, run terraform apply, then remove again'
+        )
     check_targets_exist(lambda_client, targets, request)
     managed = _LAMBDA_ARN_PATTERN.fullmatch(request.lambda_arn)
     for locale_id, hook in targets.items():

@@ -20,6 +20,14 @@ mock_provider "aws" {
       account_id = "123456789012"
     }
   }
+
+  # Cloud Control GetResource of the alias before adoption: en_US calls the unqualified function, es_US a
+  # Spanish function (CloudFormation property names, as AWS::Lex::BotAlias's schema has them).
+  mock_data "aws_cloudcontrolapi_resource" {
+    defaults = {
+      properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler\",\"CodeHookInterfaceVersion\":\"1.0\"}}}},{\"LocaleId\":\"es_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true}}]}"
+    }
+  }
 }
 
 variables {
@@ -73,7 +81,7 @@ run "code_hook_triggers_hold_everything_that_decides_the_result" {
   }
 
   assert {
-    condition     = endswith(output.code_hook_lambda_arn, ":live")
+    condition     = endswith(terraform_data.code_hook.triggers_replace.lambda_arn, ":live")
     error_message = "The code hook must be the qualified live alias ARN."
   }
 
@@ -188,9 +196,17 @@ run "apply_hands_the_script_the_region_ids_locales_and_arn" {
     script_environment = { LEX_CODE_HOOK_ARGV_FILE = abspath(".terraform/lex_code_hook_argv.txt") }
   }
 
+  # What AWS reports after the script ran (the recorder changed nothing, so the read is stood in for).
+  override_data {
+    target = data.aws_cloudcontrolapi_resource.bot_alias_applied
+    values = {
+      properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotVersion\":\"7\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live\",\"CodeHookInterfaceVersion\":\"1.0\"}}}},{\"LocaleId\":\"es_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live\",\"CodeHookInterfaceVersion\":\"1.0\"}}}}]}"
+    }
+  }
+
   assert {
-    condition     = output.code_hook_lambda_arn == var.lambda_alias_arn
-    error_message = "After apply the output must be the Lambda alias ARN."
+    condition     = output.code_hook_lambda_arn == var.lambda_alias_arn && output.code_hook_lambda_arns == tomap({ en_US = var.lambda_alias_arn, es_US = var.lambda_alias_arn })
+    error_message = "After apply the outputs must be what AWS reports: the Lambda alias ARN on both locales."
   }
 }
 
@@ -343,4 +359,181 @@ run "rejects_another_interface_version" {
   }
 
   expect_failures = [var.code_hook_interface_version]
+}
+
+################################################################################
+# Issue 7 section 5: drift is read from AWS (Cloud Control GetResource) at plan time
+################################################################################
+
+run "the_outputs_report_what_aws_has_not_what_was_written" {
+  command = apply
+
+  variables {
+    python_executable  = abspath("tests/record_argv.sh")
+    script_environment = { LEX_CODE_HOOK_ARGV_FILE = abspath(".terraform/lex_code_hook_argv_drift.txt") }
+  }
+
+  # Someone put en_US back on the unqualified function right after the script ran.
+  override_data {
+    target = data.aws_cloudcontrolapi_resource.bot_alias_applied
+    values = {
+      properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler\",\"CodeHookInterfaceVersion\":\"1.0\"}}}},{\"LocaleId\":\"es_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true}}]}"
+    }
+  }
+
+  assert {
+    condition     = output.code_hook_lambda_arn == "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler"
+    error_message = "code_hook_lambda_arn must report the ARN AWS has, not the one last written."
+  }
+}
+
+run "an_alias_as_wanted_shows_no_drift" {
+  command = plan
+
+  override_data {
+    target = data.aws_cloudcontrolapi_resource.bot_alias
+    values = {
+      properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live\",\"CodeHookInterfaceVersion\":\"1.0\"}}}},{\"LocaleId\":\"es_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true}}]}"
+    }
+  }
+
+  assert {
+    condition     = output.code_hook_drift == tolist([]) && terraform_data.code_hook.triggers_replace.code_hook_in_aws == "as wanted"
+    error_message = "An alias that calls the live alias ARN has no drift, and the trigger stays \"as wanted\" (no replacement)."
+  }
+
+  assert {
+    condition     = terraform_data.adoption["ABCDE12345/PRODALIAS1/en_US"].triggers_replace.recorded.lambdaARN == "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler" && output.code_hook_on_removal["en_US"] == "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler"
+    error_message = "The hook recorded at adoption must survive later reads that see this module's own ARN."
+  }
+}
+
+run "a_code_hook_changed_outside_terraform_is_drift" {
+  command = plan
+
+  override_data {
+    target = data.aws_cloudcontrolapi_resource.bot_alias
+    values = {
+      properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler\",\"CodeHookInterfaceVersion\":\"1.0\"}}}},{\"LocaleId\":\"es_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true}}]}"
+    }
+  }
+
+  assert {
+    condition     = output.code_hook_drift == tolist(["en_US: arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler"])
+    error_message = "A locale calling the unqualified function must be reported as drift, with the ARN AWS has."
+  }
+}
+
+run "a_moved_bot_version_is_drift" {
+  command = plan
+
+  variables {
+    bot_version = "7"
+  }
+
+  override_data {
+    target = data.aws_cloudcontrolapi_resource.bot_alias
+    values = {
+      properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live\",\"CodeHookInterfaceVersion\":\"1.0\"}}}},{\"LocaleId\":\"es_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true}}]}"
+    }
+  }
+
+  assert {
+    condition     = output.code_hook_drift == tolist(["botVersion: 1"])
+    error_message = "An alias on another bot version than bot_version is drift."
+  }
+}
+
+################################################################################
+# Issue 7 section 4: the hook found at adoption is recorded, and removal puts it back
+################################################################################
+
+run "adoption_records_the_code_hook_the_alias_had" {
+  command = plan
+
+  variables {
+    locale_ids = ["en_US", "es_US"]
+  }
+
+  assert {
+    condition     = terraform_data.adoption["ABCDE12345/PRODALIAS1/en_US"].triggers_replace.recorded.lambdaARN == "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler"
+    error_message = "The code hook en_US had at adoption (the unqualified function) must be recorded."
+  }
+
+  assert {
+    condition     = terraform_data.adoption["ABCDE12345/PRODALIAS1/es_US"].triggers_replace.recorded == null
+    error_message = "A locale without a Lambda code hook at adoption is recorded as null."
+  }
+
+  assert {
+    condition     = output.code_hook_on_removal == tomap({ en_US = "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler", es_US = "no code hook" })
+    error_message = "The plan's output must say what removal puts back on each locale."
+  }
+
+  assert {
+    condition = (
+      terraform_data.adoption["ABCDE12345/PRODALIAS1/en_US"].input.lambda_arn == var.lambda_alias_arn &&
+      terraform_data.adoption["ABCDE12345/PRODALIAS1/en_US"].input.on_removal == "restore" &&
+      jsonencode(terraform_data.adoption["ABCDE12345/PRODALIAS1/en_US"].input.argv) == jsonencode([
+        "python3", "./scripts/lex_code_hook.py",
+        "--region", "us-west-2", "--bot-id", "ABCDE12345", "--bot-alias-id", "PRODALIAS1",
+        "--code-hook-interface-version", "1.0", "--remove", "--on-removal", "restore",
+      ])
+    )
+    error_message = "The destroy-time provisioner can only read self: the removal command line must be recorded in it."
+  }
+}
+
+run "removal_can_keep_the_alias_or_point_it_elsewhere" {
+  command = plan
+
+  variables {
+    code_hook_on_removal = "keep"
+  }
+
+  assert {
+    condition     = output.code_hook_on_removal == tomap({ en_US = "left as it is" })
+    error_message = "code_hook_on_removal = keep must show that removal leaves the alias alone."
+  }
+}
+
+run "removal_to_a_named_function" {
+  command = plan
+
+  variables {
+    code_hook_on_removal = "arn:aws:lambda:us-west-2:123456789012:function:Fallback:3"
+  }
+
+  assert {
+    condition     = output.code_hook_on_removal == tomap({ en_US = "arn:aws:lambda:us-west-2:123456789012:function:Fallback:3" }) && contains(terraform_data.adoption["ABCDE12345/PRODALIAS1/en_US"].input.argv, "arn:aws:lambda:us-west-2:123456789012:function:Fallback:3")
+    error_message = "A Lambda ARN as code_hook_on_removal must be the removal target, in the plan and in the command line."
+  }
+}
+
+run "adoption_of_an_alias_already_on_this_arn_needs_an_explicit_removal" {
+  command = plan
+
+  # Another alias, so the adoption is new (the earlier runs' record of PRODALIAS1 is kept in state).
+  variables {
+    bot_alias_id = "OTHERALIAS"
+  }
+
+  override_data {
+    target = data.aws_cloudcontrolapi_resource.bot_alias
+    values = {
+      properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live\",\"CodeHookInterfaceVersion\":\"1.0\"}}}},{\"LocaleId\":\"es_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true}}]}"
+    }
+  }
+
+  expect_failures = [terraform_data.code_hook]
+}
+
+run "rejects_a_malformed_removal_target" {
+  command = plan
+
+  variables {
+    code_hook_on_removal = "LexFulfillmentHandler"
+  }
+
+  expect_failures = [var.code_hook_on_removal]
 }

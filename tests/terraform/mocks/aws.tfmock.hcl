@@ -38,3 +38,11 @@ mock_data "aws_bedrock_inference_profile" {
     ]
   }
 }
+
+# The bot alias as Cloud Control GetResource (AWS::Lex::BotAlias) returns it before the module adopts it: en_US
+# calls the unqualified LexFulfillmentHandler. Tests that need another alias state use override_data.
+mock_data "aws_cloudcontrolapi_resource" {
+  defaults = {
+    properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotAliasName\":\"Production\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler\",\"CodeHookInterfaceVersion\":\"1.0\"}}}}]}"
+  }
+}
