@@ -217,6 +217,8 @@ module "lex_code_hook" {
   locale_ids   = var.lex.locale_ids
   bot_version  = var.lex.bot_version
 
+  code_hook_on_removal = var.lex.code_hook_on_removal
+
   lambda_function_name = module.lambda_function["LexFulfillmentHandler"].function_name
   lambda_alias_name    = module.lambda_function["LexFulfillmentHandler"].alias_name
   # Known only once the alias has no routing weights and its provisioned concurrency is READY.

@@ -44,7 +44,7 @@ output "lex_bot_alias_arn" {
 }
 
 output "lex_code_hook_lambda_arn" {
-  description = "The qualified Lambda ARN set as the bot alias's code hook, or null when var.lex is null."
+  description = "The Lambda ARN the bot alias's managed locales call, as AWS reports it after the apply (Cloud Control GetResource), or null when var.lex is null or the locales differ."
   value       = var.lex == null ? null : module.lex_code_hook[0].code_hook_lambda_arn
 }
 
@@ -91,9 +91,19 @@ output "post_deploy_validation" {
     lambda_memory_sizes                      = { for k, f in local.functions : k => f.memory_size }
     lex_bot_alias_arn                        = var.lex == null ? null : module.lex_code_hook[0].bot_alias_arn
     lex_locale_ids                           = var.lex == null ? [] : var.lex.locale_ids
-    lex_code_hook_lambda_arn                 = var.lex == null ? null : module.lex_code_hook[0].code_hook_lambda_arn
+    lex_code_hook_lambda_arn                 = var.lex == null ? null : module.lex_code_hook[0].code_hook_wanted_lambda_arn
     state_machine_arn                        = var.workflow.enabled ? module.workflow[0].state_machine_arn : null
     bedrock_model_id                         = var.bedrock.model_id
     metrics_namespace                        = var.metrics_namespace
   }
+}
+
+output "lex_code_hook_drift" {
+  description = "Managed locales whose code hook X"
+  value       = var.lex == null ? null : module.lex_code_hook[0].code_hook_drift
+}
+
+output "lex_code_hook_on_removal" {
+  description = "What removing the Lex code hook (lex = null, terraform destroy, another bot_alias_id) does to each managed locale: the Lambda ARN it gets back, \"no code hook\" or \"left as it is\"; null when var.lex is null."
+  value       = var.lex == null ? null : module.lex_code_hook[0].code_hook_on_removal
 }

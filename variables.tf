@@ -417,8 +417,10 @@ variable "lex" {
     bot_alias_id = string
     locale_ids   = optional(list(string), ["en_US"])
     bot_version  = optional(string)
+    # What removal (lex = null, terraform destroy, another bot_alias_id) does to the alias: see the module.
+    code_hook_on_removal = optional(string, "restore")
   })
-  description = "The existing Lex V2 bot alias whose locale code hooks are pointed at LexFulfillmentHandler's live alias. bot_version, when set, also moves the bot alias to that bot version. Null leaves Lex alone."
+  description = "The existing Lex V2 bot alias whose locale code hooks are pointed at LexFulfillmentHandler's live alias. bot_version, when set, also moves the bot alias to that bot version. code_hook_on_removal (\"restore\", \"keep\" or a Lambda ARN) says what removing it does to the alias: by default the code hook found at adoption is put back. Null leaves Lex alone (removing an earlier setting restores as recorded)."
   default     = null
 
   validation {
@@ -429,6 +431,11 @@ variable "lex" {
   validation {
     condition     = var.lex == null ? true : length(var.lex.locale_ids) > 0 && alltrue([for l in var.lex.locale_ids : can(regex("^[a-z]{2}_[A-Z]{2}$", l))])
     error_message = "lex.locale_ids must be a non-empty list of Lex V2 locale ids such as en_US."
+  }
+
+  validation {
+    condition     = var.lex == null ? true : (contains(["restore", "keep"], var.lex.code_hook_on_removal) || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_-]{1,128})?$", var.lex.code_hook_on_removal)))
+    error_message = "lex.code_hook_on_removal must be \"restore\", \"keep\" or a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER])."
   }
 }
 

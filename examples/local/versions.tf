@@ -28,6 +28,7 @@ provider "aws" {
 
   endpoints {
     bedrock        = var.endpoint_url
+    cloudcontrol   = var.endpoint_url
     cloudwatch     = var.endpoint_url
     dynamodb       = var.endpoint_url
     iam            = var.endpoint_url

@@ -8,6 +8,11 @@ output "code_hook_lambda_arn" {
   value       = length(distinct(values(local.applied_lambda_arns))) == 1 ? values(local.applied_lambda_arns)[0] : null
 }
 
+output "code_hook_wanted_lambda_arn" {
+  description = "The qualified Lambda ARN this module sets as the managed locales' code hook (lambda_alias_arn, from the terraform_data that runs the script)."
+  value       = terraform_data.code_hook.triggers_replace.lambda_arn
+}
+
 output "code_hook_lambda_arns" {
   description = "The Lambda ARN each managed locale calls, as AWS reports it after the apply (null: no Lambda code hook)."
   value       = tomap(local.applied_lambda_arns)

@@ -44,17 +44,17 @@ run "code_hook_is_the_lex_handler_live_alias" {
   command = plan
 
   assert {
-    condition     = output.lex_code_hook_lambda_arn == module.lambda_function["LexFulfillmentHandler"].alias_arn
+    condition     = module.lex_code_hook[0].code_hook_wanted_lambda_arn == module.lambda_function["LexFulfillmentHandler"].alias_arn
     error_message = "The code hook must be LexFulfillmentHandler's alias ARN."
   }
 
   assert {
-    condition     = output.lex_code_hook_lambda_arn != module.lambda_function["CreateLeadHandler"].alias_arn
+    condition     = module.lex_code_hook[0].code_hook_wanted_lambda_arn != module.lambda_function["CreateLeadHandler"].alias_arn
     error_message = "The code hook must not be another function's alias."
   }
 
   assert {
-    condition     = endswith(output.lex_code_hook_lambda_arn, ":live") && module.lambda_function["LexFulfillmentHandler"].alias_name == "live"
+    condition     = endswith(module.lex_code_hook[0].code_hook_wanted_lambda_arn, ":live") && module.lambda_function["LexFulfillmentHandler"].alias_name == "live"
     error_message = "The code hook ARN must be qualified with the live alias (never unqualified or $LATEST)."
   }
 
@@ -201,6 +201,53 @@ run "rejects_an_empty_locale_list" {
       bot_id       = "ABCDE12345"
       bot_alias_id = "PRODALIAS1"
       locale_ids   = []
+    }
+  }
+
+  expect_failures = [var.lex]
+}
+
+# Issue 7 sections 4 and 5 through the root: what removal does, and drift, are in the plan's outputs.
+
+run "removal_puts_back_the_adopted_hook_by_default" {
+  command = plan
+
+  assert {
+    condition     = output.lex_code_hook_on_removal == tomap({ en_US = "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler" })
+    error_message = "By default removal puts back the code hook the alias had at adoption (the mock: the unqualified function)."
+  }
+
+  assert {
+    condition     = output.lex_code_hook_drift == tolist(["en_US: arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler"])
+    error_message = "Before the first apply the alias calls the unqualified function: reported as drift, which the apply repairs."
+  }
+}
+
+run "removal_can_be_told_to_keep_the_alias" {
+  command = plan
+
+  variables {
+    lex = {
+      bot_id               = "ABCDE12345"
+      bot_alias_id         = "PRODALIAS1"
+      code_hook_on_removal = "keep"
+    }
+  }
+
+  assert {
+    condition     = output.lex_code_hook_on_removal == tomap({ en_US = "left as it is" })
+    error_message = "lex.code_hook_on_removal must reach the module."
+  }
+}
+
+run "removal_target_must_be_restore_keep_or_a_lambda_arn" {
+  command = plan
+
+  variables {
+    lex = {
+      bot_id               = "ABCDE12345"
+      bot_alias_id         = "PRODALIAS1"
+      code_hook_on_removal = "LexFulfillmentHandler"
     }
   }
 

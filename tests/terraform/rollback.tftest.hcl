@@ -172,7 +172,7 @@ run "deploy" {
   }
 
   assert {
-    condition     = output.lex_code_hook_lambda_arn == "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live"
+    condition     = module.lex_code_hook[0].code_hook_wanted_lambda_arn == "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live"
     error_message = "The Lex code hook must call LexFulfillmentHandler's live alias."
   }
 }
