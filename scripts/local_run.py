@@ -166,6 +166,10 @@ class LocalStack:
         """`terraform apply` of examples/local (its output in ``.stdout``); raises TerraformError on failure."""
         return self.terraform.apply(self.variables(**overrides))
 
+    def destroy(self, **overrides: Any) -> None:
+        """`terraform apply -destroy` of examples/local; raises TerraformError on failure."""
+        self.terraform.destroy(self.variables(**overrides))
+
     def plan(self, out: Path | None = None, **overrides: Any) -> PlanResult:
         """`terraform plan -detailed-exitcode`, optionally saved to ``out``."""
         return self.terraform.plan(self.variables(**overrides), out=out)

@@ -28,6 +28,16 @@ output "lex_code_hook_lambda_arn" {
   value       = module.atlas_engine.lex_code_hook_lambda_arn
 }
 
+output "lex_code_hook_drift" {
+  description = "Locales whose code hook AWS had changed away from the live alias when the plan was made (the apply puts them back)."
+  value       = module.atlas_engine.lex_code_hook_drift
+}
+
+output "lex_code_hook_on_removal" {
+  description = "What terraform destroy (or lex = null) puts back on each locale of the bot alias."
+  value       = module.atlas_engine.lex_code_hook_on_removal
+}
+
 output "state_machine_arn" {
   description = "ARN of the AtlasEngineWorkflow state machine."
   value       = module.atlas_engine.state_machine_arn

@@ -70,11 +70,42 @@ data "aws_cloudcontrolapi_resource" "bot_alias_applied" {
   depends_on = [terraform_data.code_hook]
 }
 
+# Plan-time drift report: a warning naming each locale whose code hook AWS has changed (the apply then replaces
+# terraform_data.code_hook to put it back). Its own read runs at plan time and again at the end of an apply, so
+# once the apply has repaired the alias the warning is gone.
+check "code_hook_drift" {
+  data "aws_cloudcontrolapi_resource" "bot_alias_now" {
+    type_name  = "AWS::Lex::BotAlias"
+    identifier = "${var.bot_alias_id}|${var.bot_id}"
+  }
+
+  assert {
+    condition = length([
+      for item in try(jsondecode(data.aws_cloudcontrolapi_resource.bot_alias_now.properties).BotAliasLocaleSettings, []) : item
+      if contains(var.locale_ids, item.LocaleId) && try(item.BotAliasLocaleSetting.CodeHookSpecification.LambdaCodeHook.LambdaArn, "") != var.lambda_alias_arn
+    ]) == 0
+    error_message = "Bot alias ${var.bot_alias_id} of bot ${var.bot_id} does not call ${var.lambda_alias_arn} (changed outside Terraform, or not set yet): ${join("; ", [
+      for item in try(jsondecode(data.aws_cloudcontrolapi_resource.bot_alias_now.properties).BotAliasLocaleSettings, []) :
+      "${item.LocaleId} calls ${try(item.BotAliasLocaleSetting.CodeHookSpecification.LambdaCodeHook.LambdaArn, "no Lambda")}"
+      if contains(var.locale_ids, item.LocaleId) && try(item.BotAliasLocaleSetting.CodeHookSpecification.LambdaCodeHook.LambdaArn, "") != var.lambda_alias_arn
+    ])}. terraform apply sets it (terraform_data.code_hook is replaced)."
+  }
+}
+
 locals {
-  applied_locales = { for item in try(jsondecode(data.aws_cloudcontrolapi_resource.bot_alias_applied.properties).BotAliasLocaleSettings, []) : item.LocaleId => item.BotAliasLocaleSetting }
+  applied_properties = try(jsondecode(data.aws_cloudcontrolapi_resource.bot_alias_applied.properties), {})
+  applied_locales    = { for item in try(local.applied_properties.BotAliasLocaleSettings, []) : item.LocaleId => item.BotAliasLocaleSetting }
   applied_lambda_arns = {
     for l in var.locale_ids : l => try(local.applied_locales[l].CodeHookSpecification.LambdaCodeHook.LambdaArn, null)
   }
+  applied_drift = concat(
+    [for l in var.locale_ids : "${l}: ${coalesce(local.applied_lambda_arns[l], "no Lambda code hook")}" if !(
+      try(local.applied_locales[l].Enabled, false) == true &&
+      local.applied_lambda_arns[l] == var.lambda_alias_arn &&
+      try(local.applied_locales[l].CodeHookSpecification.LambdaCodeHook.CodeHookInterfaceVersion, "") == var.code_hook_interface_version
+    )],
+    var.bot_version != null && try(local.applied_properties.BotVersion, "") != var.bot_version ? ["botVersion: ${try(local.applied_properties.BotVersion, "unset")}"] : [],
+  )
 }
 
 resource "aws_lambda_permission" "this" {

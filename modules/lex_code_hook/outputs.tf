@@ -19,11 +19,8 @@ output "code_hook_lambda_arns" {
 }
 
 output "code_hook_drift" {
-  description = "Managed locales whose code hook AWS reported, at plan time, as different from what this module sets (the apply puts them back), with bot_version when it differed too. Empty when AWS matched."
-  value = tolist(concat(
-    [for l in local.drifted_locales : "${l}: ${try(local.observed_hooks[l].lambdaARN, "no Lambda code hook")}"],
-    local.bot_version_drifted ? ["botVersion: ${try(local.observed.BotVersion, "unset")}"] : [],
-  ))
+  description = "Managed locales (and botVersion when bot_version is set) that, as AWS reports them after the apply, are not what this module sets, e.g. [\"en_US: arn:...:function:LexFulfillmentHandler\"]; empty when all are as wanted. Drift found at plan time is shown by the check block code_hook_drift's warning and repaired by the apply."
+  value       = tolist(local.applied_drift)
 }
 
 output "code_hook_on_removal" {

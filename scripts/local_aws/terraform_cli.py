@@ -249,6 +249,19 @@ class TerraformRunner:
             var=dict(variables),
         )
 
+    def destroy(self, variables: Mapping[str, Any]) -> CommandResult:
+        """``terraform apply -destroy -auto-approve`` with ``variables`` against this state file (destroy-time
+        provisioners run, e.g. the Lex code hook's restore)."""
+        return self.run(
+            "apply",
+            input=False,
+            no_color=IsFlagged,
+            auto_approve=IsFlagged,
+            destroy=IsFlagged,
+            state=str(self.state_path),
+            var=dict(variables),
+        )
+
     def plan(self, variables: Mapping[str, Any], out: Path | None = None) -> PlanResult:
         """``terraform plan -detailed-exitcode``; returns whether it has changes and its text.
 

@@ -25,6 +25,15 @@ override_resource {
   }
 }
 
+
+# The plan-time read of the bot alias: before adoption en_US calls the unqualified function (recorded for removal).
+override_data {
+  target = module.lex_code_hook[0].data.aws_cloudcontrolapi_resource.bot_alias
+  values = {
+    properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler\",\"CodeHookInterfaceVersion\":\"1.0\"}}}}]}"
+  }
+}
+
 variables {
   manifest_path         = "tests/terraform/fixtures/manifest.json"
   salesforce_secret_arn = "arn:aws:secretsmanager:us-west-2:123456789012:secret:atlasengine/salesforce-AbCdEf"
@@ -218,8 +227,8 @@ run "removal_puts_back_the_adopted_hook_by_default" {
   }
 
   assert {
-    condition     = output.lex_code_hook_drift == tolist(["en_US: arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler"])
-    error_message = "Before the first apply the alias calls the unqualified function: reported as drift, which the apply repairs."
+    condition     = module.lex_code_hook[0].code_hook_wanted_lambda_arn == "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live"
+    error_message = "The apply sets the live alias; removal then puts back the unqualified function."
   }
 }
 

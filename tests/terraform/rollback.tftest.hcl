@@ -147,6 +147,15 @@ override_resource {
   }
 }
 
+
+# The plan-time read of the bot alias: before adoption en_US calls the unqualified function (recorded for removal).
+override_data {
+  target = module.lex_code_hook[0].data.aws_cloudcontrolapi_resource.bot_alias
+  values = {
+    properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler\",\"CodeHookInterfaceVersion\":\"1.0\"}}}}]}"
+  }
+}
+
 variables {
   manifest_path         = "tests/terraform/fixtures/manifest.json"
   salesforce_secret_arn = "arn:aws:secretsmanager:us-west-2:123456789012:secret:atlasengine/salesforce-AbCdEf"

@@ -21,12 +21,49 @@ mock_provider "aws" {
     }
   }
 
-  # Cloud Control GetResource of the alias before adoption: en_US calls the unqualified function, es_US a
-  # Spanish function (CloudFormation property names, as AWS::Lex::BotAlias's schema has them).
+  # Cloud Control GetResource of the alias as this module leaves it: both reads after the apply (the outputs'
+  # and the check block's) see the live alias ARN on en_US. The plan-time read is overridden below.
+  mock_data "aws_cloudcontrolapi_resource" {
+    defaults = {
+      properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live\",\"CodeHookInterfaceVersion\":\"1.0\"}}}},{\"LocaleId\":\"es_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live\",\"CodeHookInterfaceVersion\":\"1.0\"}}}}]}"
+    }
+  }
+}
+
+# A copy whose reads all see the alias drifted (en_US back on the unqualified function), for the check block.
+mock_provider "aws" {
+  alias = "drifted"
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "us-west-2"
+    }
+  }
+
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+
   mock_data "aws_cloudcontrolapi_resource" {
     defaults = {
       properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler\",\"CodeHookInterfaceVersion\":\"1.0\"}}}},{\"LocaleId\":\"es_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true}}]}"
     }
+  }
+}
+
+# The plan-time read: the alias before adoption, en_US on the unqualified function and es_US with no code hook.
+override_data {
+  target = data.aws_cloudcontrolapi_resource.bot_alias
+  values = {
+    properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler\",\"CodeHookInterfaceVersion\":\"1.0\"}}}},{\"LocaleId\":\"es_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true}}]}"
   }
 }
 
@@ -178,6 +215,9 @@ run "partition_and_region_come_from_the_provider" {
   variables {
     lambda_alias_arn = "arn:aws-cn:lambda:cn-north-1:123456789012:function:LexFulfillmentHandler:live"
   }
+
+  # The mocked alias calls the aws-partition ARN, not this one: the drift check says so.
+  expect_failures = [check.code_hook_drift]
 
   assert {
     condition     = output.bot_alias_arn == "arn:aws-cn:lex:cn-north-1:123456789012:bot-alias/ABCDE12345/PRODALIAS1"
@@ -385,6 +425,11 @@ run "the_outputs_report_what_aws_has_not_what_was_written" {
     condition     = output.code_hook_lambda_arn == "arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler"
     error_message = "code_hook_lambda_arn must report the ARN AWS has, not the one last written."
   }
+
+  assert {
+    condition     = output.code_hook_drift == tolist(["en_US: arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler"])
+    error_message = "code_hook_drift must report a locale AWS still has on another function after the apply."
+  }
 }
 
 run "an_alias_as_wanted_shows_no_drift" {
@@ -392,6 +437,13 @@ run "an_alias_as_wanted_shows_no_drift" {
 
   override_data {
     target = data.aws_cloudcontrolapi_resource.bot_alias
+    values = {
+      properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live\",\"CodeHookInterfaceVersion\":\"1.0\"}}}},{\"LocaleId\":\"es_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true}}]}"
+    }
+  }
+
+  override_data {
+    target = data.aws_cloudcontrolapi_resource.bot_alias_applied
     values = {
       properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live\",\"CodeHookInterfaceVersion\":\"1.0\"}}}},{\"LocaleId\":\"es_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true}}]}"
     }
@@ -411,6 +463,10 @@ run "an_alias_as_wanted_shows_no_drift" {
 run "a_code_hook_changed_outside_terraform_is_drift" {
   command = plan
 
+  providers = {
+    aws = aws.drifted
+  }
+
   override_data {
     target = data.aws_cloudcontrolapi_resource.bot_alias
     values = {
@@ -418,21 +474,22 @@ run "a_code_hook_changed_outside_terraform_is_drift" {
     }
   }
 
-  assert {
-    condition     = output.code_hook_drift == tolist(["en_US: arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler"])
-    error_message = "A locale calling the unqualified function must be reported as drift, with the ARN AWS has."
-  }
+  # The check block's warning names the locale and the ARN AWS has.
+  expect_failures = [check.code_hook_drift]
 }
 
 run "a_moved_bot_version_is_drift" {
-  command = plan
+  command = apply
 
   variables {
-    bot_version = "7"
+    bot_version        = "7"
+    python_executable  = abspath("tests/record_argv.sh")
+    script_environment = { LEX_CODE_HOOK_ARGV_FILE = abspath(".terraform/lex_code_hook_argv_version.txt") }
   }
 
+  # AWS still reports bot version 1 after the apply (the recorder changed nothing).
   override_data {
-    target = data.aws_cloudcontrolapi_resource.bot_alias
+    target = data.aws_cloudcontrolapi_resource.bot_alias_applied
     values = {
       properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live\",\"CodeHookInterfaceVersion\":\"1.0\"}}}},{\"LocaleId\":\"es_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true}}]}"
     }

@@ -39,10 +39,11 @@ mock_data "aws_bedrock_inference_profile" {
   }
 }
 
-# The bot alias as Cloud Control GetResource (AWS::Lex::BotAlias) returns it before the module adopts it: en_US
-# calls the unqualified LexFulfillmentHandler. Tests that need another alias state use override_data.
+# The bot alias as Cloud Control GetResource (AWS::Lex::BotAlias) returns it once the module has set it: en_US
+# calls LexFulfillmentHandler's live alias. The plan-time read, which records the
+# hook found at adoption, is overridden in the test files to the unqualified function.
 mock_data "aws_cloudcontrolapi_resource" {
   defaults = {
-    properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotAliasName\":\"Production\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler\",\"CodeHookInterfaceVersion\":\"1.0\"}}}}]}"
+    properties = "{\"BotAliasId\":\"PRODALIAS1\",\"BotId\":\"ABCDE12345\",\"BotAliasName\":\"Production\",\"BotVersion\":\"1\",\"BotAliasLocaleSettings\":[{\"LocaleId\":\"en_US\",\"BotAliasLocaleSetting\":{\"Enabled\":true,\"CodeHookSpecification\":{\"LambdaCodeHook\":{\"LambdaArn\":\"arn:aws:lambda:us-west-2:123456789012:function:LexFulfillmentHandler:live\",\"CodeHookInterfaceVersion\":\"1.0\"}}}}]}"
   }
 }

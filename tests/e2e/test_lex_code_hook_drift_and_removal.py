@@ -1,0 +1,79 @@
+"""Issue 7 sections 4 and 5 against the local AWS (moto through scripts/local_aws, as `make run`).
+
+- Drift: a code hook changed with boto3 (as from the console or the CLI) gives a non-empty plan, the apply puts
+  it back, the output reports what AWS has, and the plan after the repair is empty.
+- Removal: `terraform destroy` puts back the code hook the module found when it adopted the alias.
+
+The destroy test empties the stack, so it runs last in this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from e2e_support import AppliedStack, local_run
+
+pytestmark = pytest.mark.e2e
+
+LEX = local_run.LEX_FUNCTION
+
+
+def describe(applied: AppliedStack) -> dict[str, Any]:
+    lex = applied.stack.lex
+    described = applied.stack.client("lexv2-models").describe_bot_alias(botId=lex.bot_id, botAliasId=lex.bot_alias_id)
+    return dict(described)
+
+
+def en_us_hook(described: dict[str, Any]) -> str | None:
+    settings = described["botAliasLocaleSettings"]["en_US"]
+    return settings.get("codeHookSpecification", {}).get("lambdaCodeHook", {}).get("lambdaARN")
+
+
+def test_drift_made_with_boto3_is_planned_repaired_and_then_quiet(applied_stack: AppliedStack) -> None:
+    stack = applied_stack.stack
+    live = applied_stack.outputs["lambda_alias_arns"][LEX]
+    assert en_us_hook(describe(applied_stack)) == live
+    unqualified = live.rsplit(":", 1)[0]
+
+    # The console edit: en_US back on the unqualified function; everything else as it is.
+    current = describe(applied_stack)
+    current["botAliasLocaleSettings"]["en_US"]["codeHookSpecification"]["lambdaCodeHook"]["lambdaARN"] = unqualified
+    stack.client("lexv2-models").update_bot_alias(
+        botId=stack.lex.bot_id,
+        botAliasId=stack.lex.bot_alias_id,
+        **{k: current[k] for k in ("botAliasName", "description", "botVersion", "botAliasLocaleSettings")},
+        conversationLogSettings=current["conversationLogSettings"],
+        sentimentAnalysisSettings=current["sentimentAnalysisSettings"],
+    )
+    assert stack.outputs()["lex_code_hook_lambda_arn"] == live, "state still holds the last read"
+
+    drifted = stack.plan()
+    assert drifted.has_changes, "a code hook changed outside Terraform must give a non-empty plan"
+    assert "terraform_data.code_hook must be replaced" in drifted.text, drifted.text
+    assert '"as wanted" -> (known after apply)' in drifted.text, drifted.text
+    assert f'"en_US: {unqualified}"' in drifted.text, "the plan's outputs must show what AWS has now"
+
+    stack.apply()
+
+    assert en_us_hook(describe(applied_stack)) == live
+    assert stack.outputs()["lex_code_hook_lambda_arn"] == live
+    after = stack.plan()
+    assert not after.has_changes, after.text
+
+
+def test_destroy_puts_back_the_hook_found_at_adoption(applied_stack: AppliedStack) -> None:
+    stack = applied_stack.stack
+    initial = stack.lex.initial_alias
+    before = describe(applied_stack)
+    assert en_us_hook(before) == applied_stack.outputs["lambda_alias_arns"][LEX]
+    assert stack.outputs()["lex_code_hook_on_removal"] == {"en_US": en_us_hook(initial)}, "the plan said so"
+
+    stack.destroy()
+
+    after = describe(applied_stack)
+    assert en_us_hook(after) == en_us_hook(initial)
+    assert after["botAliasLocaleSettings"] == initial["botAliasLocaleSettings"]
+    for key in ("botAliasName", "description", "botVersion", "conversationLogSettings", "sentimentAnalysisSettings"):
+        assert after.get(key) == initial.get(key), key
