@@ -53,8 +53,6 @@ def test_drift_made_with_boto3_is_planned_repaired_and_then_quiet(applied_stack:
     assert drifted.has_changes, "a code hook changed outside Terraform must give a non-empty plan"
     assert "terraform_data.code_hook must be replaced" in drifted.text, drifted.text
     assert '"as wanted" -> (known after apply)' in drifted.text, drifted.text
-    assert f'"en_US: {unqualified}"' in drifted.text, "the plan's outputs must show what AWS has now"
-
     stack.apply()
 
     assert en_us_hook(describe(applied_stack)) == live
