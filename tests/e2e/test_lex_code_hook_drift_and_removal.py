@@ -2,18 +2,23 @@
 
 - Drift: a code hook changed with boto3 (as from the console or the CLI) gives a non-empty plan, the apply puts
   it back, the output reports what AWS has, and the plan after the repair is empty.
-- Removal: `terraform destroy` puts back the code hook the module found when it adopted the alias.
+- Removal: `terraform destroy` refuses, naming the override, while the function the alias called before adoption
+  is missing, and once it exists puts its code hook back.
 
 The destroy test empties the stack, so it runs last in this module.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from typing import Any
 
 import pytest
 
 from e2e_support import AppliedStack, local_run
+from local_aws.errors import TerraformError
 
 pytestmark = pytest.mark.e2e
 
@@ -62,17 +67,47 @@ def test_drift_made_with_boto3_is_planned_repaired_and_then_quiet(applied_stack:
     assert not after.has_changes, after.text
 
 
-def test_destroy_puts_back_the_hook_found_at_adoption(applied_stack: AppliedStack) -> None:
+def create_function(applied: AppliedStack, arn: str) -> None:
+    """Create the Lambda function ``arn`` names in moto, as the one the alias called before adoption would be."""
+    iam = applied.stack.client("iam")
+    role = iam.create_role(
+        RoleName="pre-atlas-lex-role",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    applied.stack.client("lambda").create_function(
+        FunctionName=arn.split(":")[6],
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": buffer.getvalue()},
+    )
+
+
+def test_destroy_refuses_a_missing_recorded_function_then_puts_back_the_hook(applied_stack: AppliedStack) -> None:
     stack = applied_stack.stack
     initial = stack.lex.initial_alias
-    before = describe(applied_stack)
-    assert en_us_hook(before) == applied_stack.outputs["lambda_alias_arns"][LEX]
-    assert stack.outputs()["lex_code_hook_on_removal"] == {"en_US": en_us_hook(initial)}, "the plan said so"
+    live = applied_stack.outputs["lambda_alias_arns"][LEX]
+    recorded = en_us_hook(initial)
+    assert en_us_hook(describe(applied_stack)) == live
+    assert stack.outputs()["lex_code_hook_on_removal"] == {"en_US": recorded}, "the plan says what removal does"
 
+    # The fixture's alias called the unqualified LexFulfillmentHandler, which this moto does not have (the stack
+    # deploys local-LexFulfillmentHandler): destroy must stop and name the override, leaving the alias working.
+    with pytest.raises(TerraformError) as caught:
+        stack.destroy()
+    message = " ".join(str(caught.value).split())
+    assert "exit status 9" in message and "code_hook_on_removal" in message and recorded in message
+    assert en_us_hook(describe(applied_stack)) == live
+
+    # With the recorded function there, destroy puts its hook back and keeps everything else.
+    create_function(applied_stack, recorded)
     stack.destroy()
 
     after = describe(applied_stack)
-    assert en_us_hook(after) == en_us_hook(initial)
+    assert en_us_hook(after) == recorded
     assert after["botAliasLocaleSettings"] == initial["botAliasLocaleSettings"]
     for key in ("botAliasName", "description", "botVersion", "conversationLogSettings", "sentimentAnalysisSettings"):
         assert after.get(key) == initial.get(key), key
