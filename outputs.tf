@@ -99,7 +99,7 @@ output "post_deploy_validation" {
 }
 
 output "lex_code_hook_drift" {
-  description = "Managed locales whose code hook X"
+  description = "Managed locales whose code hook, as AWS reports it after the apply, is not LexFulfillmentHandler's live alias, e.g. [\"en_US: arn:...:function:LexFulfillmentHandler\"]; empty when all are (drift found at plan time shows as terraform_data.code_hook being replaced, and the apply repairs it); null when var.lex is null."
   value       = var.lex == null ? null : module.lex_code_hook[0].code_hook_drift
 }
 

@@ -29,7 +29,7 @@ output "lex_code_hook_lambda_arn" {
 }
 
 output "lex_code_hook_drift" {
-  description = "Locales whose code hook AWS had changed away from the live alias when the plan was made (the apply puts them back)."
+  description = "Locales whose code hook, as AWS reports it after the apply, is not the live alias (empty when all are)."
   value       = module.atlas_engine.lex_code_hook_drift
 }
 
