@@ -59,12 +59,13 @@ locals {
   idempotency_environment = {
     IDEMPOTENCY_TABLE_NAME = local.scenario_table_name
   }
-  idempotency_policy = {
+  # With a customer managed table key, these roles use the table too: kms:Decrypt on it as well.
+  idempotency_policy = merge({
     idempotency_record = {
       actions   = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
       resources = [var.scenario_table_arn]
     }
-  }
+  }, local.scenario_table_kms_policy)
 
   # Everything a function needs beyond its code: defaults, environment (Terraform variable ->
   # Lambda environment variable -> the handlers' settings object) and least-privilege grants.

@@ -314,7 +314,7 @@ variable "scenario_key_layouts" {
 
 variable "scenario_table_kms_key_arn" {
   type        = string
-  description = "ARN of the customer managed KMS key the scenario table is encrypted with (SSE type KMS with your own key). When set, the roles that use the table (LexFulfillmentHandler reads it, GenerateDynamicScenarioHandler writes it; DynamoDB decrypts the table key with the caller's permissions for both) get kms:Decrypt on exactly this key. Null: the AWS owned or AWS managed key, which needs no grant."
+  description = "ARN of the customer managed KMS key the scenario table is encrypted with (SSE type KMS with your own key). When set, the roles that use the table (LexFulfillmentHandler reads it, GenerateDynamicScenarioHandler writes it, the three workflow tasks keep their idempotency records in it; DynamoDB decrypts the table key with the caller's permissions) get kms:Decrypt on exactly this key. Null: the AWS owned or AWS managed key, which needs no grant."
   default     = null
 
   validation {
