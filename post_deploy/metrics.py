@@ -6,8 +6,8 @@ Sources, best first:
   ``AWS/Lambda`` Duration (Average, p99), Invocations, Errors, Throttles and
   ProvisionedConcurrencySpilloverInvocations of the ``live`` alias (dimensions FunctionName and Resource,
   https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html), ``AWS/Bedrock``
-  InvocationLatency of the model, and the handlers' own metrics in ``metrics_namespace`` (ColdStart and
-  SecretsManagerRead counts) when the root exposes that namespace.
+  InvocationLatency of the model, and the handlers' own EMF metrics in ``metrics_namespace`` (ColdStart by
+  initType and SecretsManagerRead, atlas_shared/metrics.py).
 - Otherwise the function's log: Lambda's ``REPORT`` line per invocation (Duration, and Init Duration on a cold
   start, https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html) and the handlers' ``[CACHE] MISS
   secret`` events (one per Secrets Manager read), read with FilterLogEvents. The local AWS has only these.
@@ -119,9 +119,15 @@ def from_cloudwatch(clients: ClientFactory, outputs: DeployOutputs, start: datet
             )
         )
     if outputs.metrics_namespace:
-        own = {"function": name}
-        queries.append(_query("cold", outputs.metrics_namespace, "ColdStart", own, "Sum", period))
-        queries.append(_query("secret", outputs.metrics_namespace, "SecretsManagerRead", own, "Sum", period))
+        # atlas_shared/metrics.py: ColdStart carries initType beside function (1 for on-demand and snap-start).
+        for init_type in ("on-demand", "snap-start"):
+            dims_cold = {"function": name, "initType": init_type}
+            queries.append(
+                _query(f"cold_{init_type[:4]}", outputs.metrics_namespace, "ColdStart", dims_cold, "Sum", period)
+            )
+        queries.append(
+            _query("secret", outputs.metrics_namespace, "SecretsManagerRead", {"function": name}, "Sum", period)
+        )
     answer = call(clients, "cloudwatch", "get_metric_data", MetricDataQueries=queries, StartTime=start, EndTime=end)
     values = {
         r["Id"]: sum(r["Values"]) if r["Id"] not in {"avg", "p99", "bedrock"} else (r["Values"] or [None])[0]
@@ -136,8 +142,9 @@ def from_cloudwatch(clients: ClientFactory, outputs: DeployOutputs, start: datet
     figures.throttles = int(values.get("thr") or 0)
     figures.spillover = int(values.get("spill") or 0)
     figures.bedrock_latency_ms = values.get("bedrock")
-    if invocations and "cold" not in empty and "cold" in values:
-        figures.cold_start_rate = float(values["cold"]) / invocations
+    cold_ids = [i for i in ("cold_on_demand", "cold_snap_start") if i in values]
+    if invocations and cold_ids and any(i not in empty for i in cold_ids):
+        figures.cold_start_rate = sum(float(values[i] or 0) for i in cold_ids) / invocations
     if invocations and "secret" not in empty and "secret" in values:
         figures.secrets_share = float(values["secret"]) / invocations
     return figures

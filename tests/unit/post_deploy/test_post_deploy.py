@@ -318,3 +318,29 @@ def test_report_table_and_json() -> None:
     table = format_table(results)
     assert "FAIL" in table and "-> do x" in table and "1 passed, 1 failed, 0 warnings" in table
     assert json.loads(to_json(results))["ok"] is False
+
+
+def test_cloudwatch_figures_read_the_handlers_emf_metrics() -> None:
+    clients = Clients()
+    end = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    outputs = parse_outputs(outputs_doc(metrics_namespace="AtlasEngine"))
+    answer = {
+        "MetricDataResults": [
+            {"Id": "avg", "Values": [800.0]},
+            {"Id": "p99", "Values": [2100.0]},
+            {"Id": "inv", "Values": [200.0]},
+            {"Id": "err", "Values": []},
+            {"Id": "thr", "Values": []},
+            {"Id": "spill", "Values": [0.0]},
+            {"Id": "bedrock", "Values": [650.0]},
+            {"Id": "cold_on_demand", "Values": [2.0]},
+            {"Id": "cold_snap_start", "Values": []},
+            {"Id": "secret", "Values": [4.0]},
+        ]
+    }
+    clients.stub("cloudwatch").add_response("get_metric_data", answer)
+    figures = metrics.from_cloudwatch(clients, outputs, end - timedelta(hours=1), end)
+    sent = clients.stubbers["cloudwatch"]
+    assert sent is not None
+    assert figures.invocations == 200 and figures.cold_start_rate == 0.01 and figures.secrets_share == 0.02
+    assert figures.bedrock_latency_ms == 650.0 and figures.errors == 0
