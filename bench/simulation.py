@@ -837,7 +837,10 @@ def run_variant(variant: Variant, base_model: dict[str, Any], seed: int, private
     created: list[int] = []
     env = {**BASE_ENV, **variant.env}
     saved_bytecode = (sys.pycache_prefix, sys.dont_write_bytecode)
-    saved_log_handlers = logging.getLogger("atlas").handlers[:]
+    atlas_logger = logging.getLogger("atlas")
+    # The fresh logs modules set the atlas logger's level too: put back handlers, level and propagation, or a
+    # later caller in this process (a test) would log at the simulation's level.
+    saved_log_state = (atlas_logger.handlers[:], atlas_logger.level, atlas_logger.propagate)
     try:
         # Fresh imports per container read cached bytecode from .cache/ (never written next to lambda_src).
         sys.pycache_prefix, sys.dont_write_bytecode = str(ROOT / ".cache" / "pycache"), False
@@ -946,7 +949,8 @@ def run_variant(variant: Variant, base_model: dict[str, Any], seed: int, private
                     heapq.heappush(queue, (end + call.think_s[turn_index], call_index, turn_index + 1))
     finally:
         sys.pycache_prefix, sys.dont_write_bytecode = saved_bytecode
-        logging.getLogger("atlas").handlers[:] = saved_log_handlers
+        atlas_logger.handlers[:], saved_level, atlas_logger.propagate = saved_log_state
+        atlas_logger.setLevel(saved_level)
         sys.path.remove(str(LAMBDA_SRC))
         for name in _atlas_modules():
             del sys.modules[name]
